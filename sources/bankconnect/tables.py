@@ -1,0 +1,177 @@
+"""The raw tables: name, key, and the Arrow type of every column (the data contract in code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+import pyarrow as pa
+
+MONEY = pa.decimal128(18, 2)
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+_TYPES = {
+    "str": pa.string(),
+    "date": pa.date32(),
+    "money": MONEY,
+    "float": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "ts": TIMESTAMP,
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One raw table: its key columns and its columns in order, each with a short type name."""
+
+    name: str
+    key: Tuple[str, ...]
+    columns: Tuple[Tuple[str, str], ...]
+    doc: str
+
+    @property
+    def schema(self) -> pa.Schema:
+        # session_id is the merge key of every table and never null; other key parts may be
+        # (a null statement_id, the session-level report).
+        return pa.schema([pa.field(c, _TYPES[t], nullable=c != "session_id") for c, t in self.columns])
+
+    @property
+    def column_names(self) -> Tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+# Columns shared by every transaction-like list (transactions, salary, lender, top credits, ...).
+# `metadata {unclean_merchant, transaction_channel, description}` and the top-level variant of the
+# same fields land in the same columns.
+TRANSACTION_COLUMNS: Tuple[Tuple[str, str], ...] = (
+    ("hash", "str"),
+    ("date", "date"),
+    ("transaction_type", "str"),
+    ("amount", "money"),
+    ("balance", "money"),
+    ("transaction_note", "str"),
+    ("chq_num", "str"),
+    ("category", "str"),
+    ("transaction_channel", "str"),
+    ("description", "str"),
+    ("merchant_category", "str"),
+    ("unclean_merchant", "str"),
+)
+
+_ACCOUNT = (("session_id", "str"), ("account_id", "str"))
+
+
+def _t(name: str, key: Tuple[str, ...], columns, doc: str) -> Table:
+    return Table(name, key, tuple(columns), doc)
+
+
+TABLES: Dict[str, Table] = {
+    t.name: t
+    for t in [
+        _t("sessions", ("session_id",), [
+            ("session_id", "str"), ("status", "str"), ("error_code", "str"), ("error_message", "str"),
+            ("insights_available", "bool"), ("payload_session_id", "str"), ("link_id", "str"),
+            ("from_date", "date"), ("to_date", "date"), ("account_count", "int"),
+            ("first_seen_at", "ts"), ("last_checked_at", "ts"), ("data_loaded_at", "ts"),
+        ], "one row per requested session: its latest status and error"),
+        _t("accounts", ("session_id", "account_id"), [
+            *_ACCOUNT, ("seq", "int"), ("bank_name", "str"), ("full_bank_name", "str"),
+            ("account_number", "str"), ("account_status", "str"), ("error_code", "str"),
+            ("error_message", "str"), ("account_category", "str"), ("account_type", "str"),
+            ("name", "str"), ("created_at", "ts"), ("last_updated_at", "ts"), ("attempt_types", "str"),
+        ], "accounts of a session from session_status"),
+        _t("statements", ("session_id", "account_id", "seq"), [
+            *_ACCOUNT, ("seq", "int"), ("statement_id", "str"), ("statement_status", "str"),
+            ("error_code", "str"), ("error_message", "str"), ("source", "str"),
+            ("upload_file_name", "str"), ("from_date", "date"), ("to_date", "date"), ("created_at", "ts"),
+        ], "statements of an account from session_status (statement_id may be null)"),
+        _t("account_details", ("session_id", "account_id"), [
+            *_ACCOUNT, ("name", "str"), ("address", "str"), ("account_category", "str"),
+            ("account_number", "str"), ("account_opening_date", "date"), ("bank", "str"),
+            ("credit_limit", "money"), ("od_limit", "money"), ("ifsc", "str"), ("micr", "str"),
+            ("salary_confidence", "float"), ("country_code", "str"), ("currency_code", "str"),
+            ("pan_number", "str"), ("phone_number", "str"), ("email", "str"), ("dob", "date"),
+            ("account_status", "str"), ("holder_type", "str"),
+            ("account_from_date", "date"), ("account_to_date", "date"),
+            ("transaction_from_date", "date"), ("transaction_to_date", "date"),
+            ("starting_balance", "money"), ("statement_ids", "str"), ("name_matches", "str"),
+        ], "insights account_details, one row per account"),
+        _t("account_months", ("session_id", "account_id", "month"), [
+            *_ACCOUNT, ("month", "date"), ("is_listed", "bool"), ("is_uploaded", "bool"),
+        ], "months[] and uploaded_months[] of account_details"),
+        _t("transactions", ("session_id", "account_id", "seq"),
+           [*_ACCOUNT, ("seq", "int"), *TRANSACTION_COLUMNS],
+           "every transaction in statement order"),
+        _t("salary_transactions", ("session_id", "account_id", "seq"),
+           [*_ACCOUNT, ("seq", "int"), *TRANSACTION_COLUMNS, ("employer_name", "str"), ("salary_month", "date")],
+           "salary credits with employer and the month they pay for"),
+        _t("lender_transactions", ("session_id", "account_id", "seq"),
+           [*_ACCOUNT, ("seq", "int"), *TRANSACTION_COLUMNS], "transactions with lenders"),
+        _t("self_and_sister_transactions", ("session_id", "account_id", "seq"),
+           [*_ACCOUNT, ("seq", "int"), *TRANSACTION_COLUMNS], "transfers between the holder's own accounts"),
+        _t("bounced_or_penal_transactions", ("session_id", "account_id", "seq"),
+           [*_ACCOUNT, ("seq", "int"), *TRANSACTION_COLUMNS], "bounces and penal charges"),
+        _t("top_credits_debits", ("session_id", "account_id", "type", "month", "rank"),
+           [*_ACCOUNT, ("type", "str"), ("month", "date"), ("rank", "int"), *TRANSACTION_COLUMNS],
+           "top 5 credits/debits per month; rank 1 is the first listed"),
+        _t("recurring_transaction_groups", ("session_id", "account_id", "direction", "group_seq"), [
+            *_ACCOUNT, ("direction", "str"), ("group_seq", "int"), ("transaction_channel", "str"),
+            ("clean_transaction_note", "str"), ("median", "money"), ("start_date", "date"),
+            ("end_date", "date"), ("transaction_count", "int"),
+        ], "recurring_transactions groups (direction debit/credit)"),
+        _t("recurring_transactions", ("session_id", "account_id", "direction", "group_seq", "seq"),
+           [*_ACCOUNT, ("direction", "str"), ("group_seq", "int"), ("seq", "int"), *TRANSACTION_COLUMNS],
+           "the transactions of each recurring group"),
+        _t("monthly_analysis", ("session_id", "account_id", "month", "metric"), [
+            *_ACCOUNT, ("month", "date"), ("metric", "str"), ("value", "float"), ("value_text", "str"),
+        ], "the API's monthly metrics, long: value, or value_text when not a number"),
+        _t("aggregate_monthly_analysis", ("session_id", "month", "metric"), [
+            ("session_id", "str"), ("month", "date"), ("metric", "str"), ("value", "float"), ("value_text", "str"),
+        ], "the API's monthly metrics across all accounts of a session"),
+        _t("predictors", ("session_id", "account_id", "name"), [
+            *_ACCOUNT, ("name", "str"), ("value", "float"), ("value_text", "str"),
+        ], "every predictor key; value (booleans 1/0), value_text when not a number"),
+        _t("predictors_monthly", ("session_id", "account_id", "month_index", "metric"), [
+            *_ACCOUNT, ("month_index", "int"), ("metric", "str"), ("month", "date"),
+            ("value", "float"), ("value_text", "str"),
+        ], "indexed predictor families (metric_0..metric_11), month resolved from month_N"),
+        _t("eod_balances", ("session_id", "account_id", "date"), [
+            *_ACCOUNT, ("date", "date"), ("balance", "money"),
+        ], "end-of-day balance for every day that has one"),
+        _t("fraud", ("session_id", "account_id", "seq"), [
+            *_ACCOUNT, ("seq", "int"), ("statement_id", "str"), ("fraud_type", "str"),
+            ("fraud_category", "str"), ("transaction_hash", "str"),
+        ], "fraud flags"),
+        _t("fraud_details", ("session_id", "account_id", "level", "seq"), [
+            *_ACCOUNT, ("level", "str"), ("seq", "int"), ("statement_id", "str"), ("fraud_type", "str"),
+            ("fraud_category", "str"), ("transaction_hash", "str"), ("value_json", "str"),
+        ], "fraud_details.statement[] and .account[] (level statement/account), item kept as JSON"),
+        _t("missing_data", ("session_id", "account_id", "seq"), [
+            *_ACCOUNT, ("seq", "int"), ("from_date", "date"), ("to_date", "date"),
+        ], "date ranges the statements do not cover"),
+        _t("reports", ("session_id", "account_id", "kind"), [
+            *_ACCOUNT, ("kind", "str"), ("url", "str"), ("expires_at", "ts"),
+        ], "report URLs (account_id null for the session-level report); presigned, expire at expires_at"),
+        _t("statement_stats", ("session_id", "account_id", "seq"), [
+            *_ACCOUNT, ("seq", "int"), ("statement_id", "str"), ("bank", "str"), ("source", "str"),
+            ("upload_file_name", "str"), ("page_count", "int"), ("transaction_count", "int"),
+            ("first_transaction_date", "date"), ("last_transaction_date", "date"),
+            ("from_date", "date"), ("to_date", "date"), ("is_scanned_pdf", "bool"),
+        ], "per-statement statistics"),
+        _t("expense_categories", ("session_id", "account_id", "seq"), [
+            *_ACCOUNT, ("seq", "int"), ("category", "str"), ("percentage", "float"),
+        ], "share of spend per category"),
+        _t("score", ("session_id", "account_id"), [*_ACCOUNT, ("score", "float")],
+           "the account's score (300-900)"),
+        _t("unknown_fields", ("session_id", "account_id", "path"), [
+            *_ACCOUNT, ("path", "str"), ("value_json", "str"),
+        ], "any key the source does not know yet, kept as JSON (account_id null at session level)"),
+        _t("data_issues", ("session_id", "account_id", "seq"), [
+            *_ACCOUNT, ("seq", "int"), ("part", "str"), ("issue", "str"), ("detail", "str"),
+        ], "values that could not be read as documented (what was kept, what was coerced)"),
+    ]
+}
+
+# Tables whose rows come from a session's insights (replaced as a whole when a session is re-fetched).
+SESSION_DATA_TABLES = tuple(name for name in TABLES if name != "sessions")
