@@ -1,0 +1,1 @@
+"""Entry points: load, models, export, demo, and the `bankconnect` CLI over them."""

@@ -74,7 +74,9 @@ TABLES: Dict[str, Table] = {
             ("insights_available", "bool"), ("payload_session_id", "str"), ("link_id", "str"),
             ("from_date", "date"), ("to_date", "date"), ("account_count", "int"),
             ("first_seen_at", "ts"), ("last_checked_at", "ts"), ("data_loaded_at", "ts"),
-        ], "one row per requested session: its latest status and error"),
+            ("data_load_id", "str"),
+        ], "one row per requested session: its latest status and error; data_load_id is the load "
+           "whose rows are current for it"),
         _t("accounts", ("session_id", "account_id"), [
             *_ACCOUNT, ("seq", "int"), ("bank_name", "str"), ("full_bank_name", "str"),
             ("account_number", "str"), ("account_status", "str"), ("error_code", "str"),
@@ -99,7 +101,8 @@ TABLES: Dict[str, Table] = {
         ], "insights account_details, one row per account"),
         _t("account_months", ("session_id", "account_id", "month"), [
             *_ACCOUNT, ("month", "date"), ("is_listed", "bool"), ("is_uploaded", "bool"),
-        ], "months[] and uploaded_months[] of account_details"),
+            ("eod_start_date", "date"),
+        ], "months of an account: listed in months[], uploaded_months[], and eod_balances' first day"),
         _t("transactions", ("session_id", "account_id", "seq"),
            [*_ACCOUNT, ("seq", "int"), *TRANSACTION_COLUMNS],
            "every transaction in statement order"),

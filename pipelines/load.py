@@ -1,0 +1,162 @@
+"""`bankconnect load`: run the source into DuckDB (or another dlt destination) and summarise."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
+from sources.bankconnect.client import validate_session_id
+from sources.bankconnect.sessions import SessionOutcome
+from sources.bankconnect.settings import COMPLETED
+from sources.bankconnect.tables import SESSION_DATA_TABLES
+
+from .runtime import DATASET, make_pipeline
+
+_ERROR_ORDER = ("failed", "not_found", "deleted", "not_requested", "pending")
+
+
+class LoadError(BankConnectError):
+    """Loading into the destination failed (the data of this run is not in the tables)."""
+
+
+@dataclass
+class LoadSummary:
+    """What a load did: sessions by status, rows written per table, time taken."""
+
+    database: str
+    seconds: float = 0.0
+    sessions: Dict[str, int] = field(default_factory=dict)
+    rows: Dict[str, int] = field(default_factory=dict)
+    problems: List[Dict[str, Optional[str]]] = field(default_factory=list)
+    load_ids: List[str] = field(default_factory=list)
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"database": self.database, "seconds": round(self.seconds, 3), "sessions": self.sessions,
+                "rows": self.rows, "problems": self.problems, "load_ids": self.load_ids}
+
+
+def run_load(
+    session_ids: Iterable[str] = (),
+    *,
+    duckdb_path: str = "bankconnect.duckdb",
+    base_url: Optional[str] = None,
+    workers: Optional[int] = None,
+    destination: Optional[str] = None,
+    on_session: Optional[Callable[[SessionOutcome], None]] = None,
+) -> LoadSummary:
+    """Load the given sessions plus every session an earlier run left not ready.
+
+    Args:
+        session_ids: sessions to fetch now (a completed one is fetched again).
+        duckdb_path: the DuckDB file (default destination).
+        base_url: overrides SOURCES__BANKCONNECT__BASE_URL.
+        workers: concurrent fetches (default settings.DEFAULT_WORKERS).
+        destination: a dlt destination name instead of DuckDB (e.g. postgres, filesystem).
+        on_session: called with each session's outcome as it finishes.
+
+    Raises:
+        ConfigError: bad ids, base URL or missing credentials. AuthError: credentials refused.
+        LoadError: the destination did not take the data.
+    """
+    import dlt
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from sources.bankconnect import bankconnect_source
+
+    started = time.perf_counter()
+    ids = [validate_session_id(s.strip()) for s in session_ids]
+    pipeline, where = make_pipeline(duckdb_path, destination)
+    outcomes: List[SessionOutcome] = []
+
+    def collect(outcome: SessionOutcome) -> None:
+        outcomes.append(outcome)
+        if on_session is not None:
+            on_session(outcome)
+
+    kwargs: Dict[str, Any] = {"session_ids": ids, "on_session": collect}
+    if base_url:
+        kwargs["base_url"] = base_url
+    if workers:
+        kwargs["workers"] = workers
+    try:
+        source = bankconnect_source(**kwargs)
+    except ConfigFieldMissingException as exc:
+        missing = ", ".join(f"SOURCES__BANKCONNECT__{f.upper()}" for f in exc.fields)
+        raise ConfigError(f"missing configuration: set {missing} (environment or .dlt/secrets.toml)") from None
+    try:
+        info = pipeline.run(source, loader_file_format="parquet")
+    except PipelineStepFailed as exc:
+        cause = _our_error(exc)
+        if cause is not None:
+            raise cause from None
+        raise LoadError(f"load failed at step {exc.step}: {_one_line(exc.exception)}") from None
+    remove_replaced_rows(pipeline)
+
+    summary = LoadSummary(database=where, load_ids=list(info.loads_ids))
+    summary.sessions = dict(Counter(o.status for o in outcomes))
+    summary.problems = [
+        {"session_id": o.session_id, "status": o.status, "error_code": o.error_code, "error_message": o.error_message}
+        for o in sorted((o for o in outcomes if o.status != COMPLETED),
+                        key=lambda o: (_ERROR_ORDER.index(o.status) if o.status in _ERROR_ORDER else 9, o.session_id))
+    ]
+    trace = pipeline.last_trace
+    normalize = trace.last_normalize_info if trace else None
+    if normalize is not None:
+        summary.rows = {t: n for t, n in sorted(normalize.row_counts.items()) if not t.startswith("_dlt")}
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def remove_replaced_rows(pipeline: Any) -> int:
+    """Delete rows a newer load of the same session replaced (tables where it now has no rows).
+
+    `sessions.data_load_id` names the load whose rows are current for each session; merge already
+    replaced the rows of tables that received the session again. Idempotent, so a run after a crash
+    finishes the job. Returns the number of rows deleted.
+    """
+    schema = pipeline.default_schema
+    present = set(schema.data_table_names(seen_data_only=True))
+    if "sessions" not in present or not hasattr(pipeline.destination, "spec") or \
+            pipeline.destination.destination_name == "filesystem":
+        return 0
+    deleted = 0
+    with pipeline.sql_client() as client:
+        sessions = client.make_qualified_table_name("sessions")
+        for table in SESSION_DATA_TABLES:
+            if table not in present:
+                continue
+            name = client.make_qualified_table_name(table)
+            rows = client.execute_sql(
+                f"delete from {name} where exists (select 1 from {sessions} as s "
+                f"where s.session_id = {name}.session_id and s.data_load_id is not null "
+                f"and s.data_load_id <> {name}._dlt_load_id)")
+            deleted += _rowcount(rows)
+    return deleted
+
+
+def _our_error(exc: BaseException) -> Optional[BankConnectError]:
+    seen = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (AuthError, ConfigError)):
+            return current
+        current = current.__cause__ or current.__context__ or getattr(current, "exception", None)
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
+
+
+def _rowcount(result: Any) -> int:
+    try:
+        return int(result[0][0]) if result else 0
+    except (TypeError, ValueError, IndexError):
+        return 0

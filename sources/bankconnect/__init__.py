@@ -1,0 +1,119 @@
+"""The BankConnect dlt source: sessions fetched, flattened and loaded as one typed table per part."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+
+import dlt
+import pyarrow as pa
+
+from . import settings
+from .client import BankConnectClient, validate_session_id
+from .sessions import Batcher, SessionOutcome, fetch_sessions, session_row
+from .tables import TABLES
+
+# Re-fetching a session replaces its rows in every table: rows whose session_id is in the new load
+# are deleted first. (Tables where the session now has no rows are cleaned by `data_load_id`.)
+WRITE_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
+MERGE_KEY = "session_id"
+STATE_KEY = "sessions"
+
+
+@dlt.source(name="bankconnect", max_table_nesting=0)
+def bankconnect_source(
+    session_ids: Sequence[str] = (),
+    api_key: str = dlt.secrets.value,
+    server_hash: str = dlt.secrets.value,
+    base_url: str = settings.DEFAULT_BASE_URL,
+    workers: int = settings.DEFAULT_WORKERS,
+    batch_rows: int = settings.BATCH_ROWS,
+    retry_pending: bool = True,
+    on_session: Optional[Callable[[SessionOutcome], None]] = None,
+) -> List[Any]:
+    """Sessions by id: session_status and insights of each, flattened into the raw tables.
+
+    Args:
+        session_ids: sessions to (re)load now; a completed one is fetched again.
+        api_key: BankConnect API key (secret: SOURCES__BANKCONNECT__API_KEY).
+        server_hash: BankConnect server hash (secret: SOURCES__BANKCONNECT__SERVER_HASH).
+        base_url: API base URL (SOURCES__BANKCONNECT__BASE_URL); http only for loopback.
+        workers: sessions fetched concurrently.
+        batch_rows: rows buffered before a batch goes to dlt.
+        retry_pending: also fetch sessions an earlier run left not ready or failed transiently.
+        on_session: called with every SessionOutcome (progress, summaries).
+
+    Returns:
+        The resources: a hidden `session_batches` and one merge resource per raw table.
+    """
+    client = BankConnectClient(api_key, server_hash, base_url)
+    ids = list(dict.fromkeys(validate_session_id(s) for s in session_ids))
+    batches = dlt.resource(session_batches, name="session_batches", selected=False)(
+        client, ids, workers, batch_rows, retry_pending, on_session)
+    return [batches, *[_table_resource(batches, name) for name in TABLES]]
+
+
+def session_batches(client: BankConnectClient, session_ids: List[str], workers: int, batch_rows: int,
+                    retry_pending: bool, on_session: Optional[Callable[[SessionOutcome], None]]
+                    ) -> Iterator[Dict[str, pa.Table]]:
+    """Fetch the sessions and yield batches {table: Arrow table}; remembers each session in state."""
+    known: Dict[str, Dict[str, Any]] = dlt.current.source_state().setdefault(STATE_KEY, {})
+    load_id = dlt.current.load_package_state()["load_id"]
+    todo = session_ids
+    if retry_pending:
+        named = set(session_ids)
+        todo = session_ids + [sid for sid, entry in known.items() if entry.get("retry") and sid not in named]
+    batcher = Batcher(batch_rows)
+    try:
+        for outcome in fetch_sessions(client, todo, workers):
+            tables = _remember(known, outcome, load_id)
+            if on_session is not None:
+                on_session(outcome)
+            batch = batcher.add(tables)
+            if batch:
+                yield batch
+        batch = batcher.flush()
+        if batch:
+            yield batch
+    finally:
+        client.close()
+
+
+def pending_sessions(state: Dict[str, Any]) -> List[str]:
+    """Session ids a run would pick up again, from a pipeline's source state."""
+    return [sid for sid, entry in state.get(STATE_KEY, {}).items() if entry.get("retry")]
+
+
+def _remember(known: Dict[str, Dict[str, Any]], outcome: SessionOutcome, load_id: str) -> Dict[str, pa.Table]:
+    """Update the session's state entry; return its tables including its `sessions` row."""
+    entry = known.get(outcome.session_id, {})
+    first_seen = _from_iso(entry.get("first_seen_at")) or outcome.checked_at
+    if outcome.tables:
+        data_load_id, data_loaded_at = load_id, outcome.checked_at
+    else:
+        data_load_id, data_loaded_at = entry.get("data_load_id"), _from_iso(entry.get("data_loaded_at"))
+    known[outcome.session_id] = {
+        "status": outcome.status,
+        "error_code": outcome.error_code,
+        "retry": outcome.should_retry,
+        "first_seen_at": first_seen.isoformat(),
+        "data_load_id": data_load_id,
+        "data_loaded_at": data_loaded_at.isoformat() if data_loaded_at else None,
+    }
+    tables = dict(outcome.tables)
+    tables["sessions"] = session_row(outcome, first_seen, data_load_id, data_loaded_at)
+    return tables
+
+
+def _table_resource(batches: Any, name: str) -> Any:
+    def rows(batch: Dict[str, pa.Table]) -> Iterator[pa.Table]:
+        table = batch.get(name)
+        if table is not None:
+            yield table
+
+    return dlt.transformer(rows, data_from=batches, name=name, write_disposition=WRITE_DISPOSITION,
+                           merge_key=MERGE_KEY)
+
+
+def _from_iso(value: Optional[str]) -> Optional[datetime]:
+    return datetime.fromisoformat(value) if value else None

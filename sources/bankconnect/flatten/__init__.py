@@ -1,0 +1,38 @@
+"""Pure flattening: BankConnect documents in, typed Arrow tables out (no HTTP, no dlt)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import pyarrow as pa
+
+from .builder import TableSet
+from .insights import InsightsHeader
+from .insights import insights as _insights
+from .status import session_status as _session_status
+
+__all__ = ["TableSet", "InsightsHeader", "flatten_session"]
+
+
+def flatten_session(session_id: str, status_payload: Any, insights_payload: Optional[Any]) -> tuple:
+    """All rows of one session, keyed by the requested session id.
+
+    Args:
+        session_id: the id the user asked for (rows are keyed by it, whatever the payload says).
+        status_payload: the session_status document.
+        insights_payload: the insights document, or None when insights were not fetched.
+
+    Returns:
+        (tables: dict table name -> pa.Table, header: InsightsHeader or None, issues: list).
+
+    Raises:
+        PayloadError: a document does not have the documented top-level shape.
+    """
+    tables = TableSet(session_id)
+    _session_status(tables, status_payload)
+    header = _insights(tables, insights_payload) if insights_payload is not None else None
+    if header and header.payload_session_id not in (None, session_id):
+        tables.issue(None, "insights.session_id", "payload session_id differs from the requested id; "
+                     "rows are keyed by the requested id", header.payload_session_id)
+    issues = tables.issues
+    return tables.tables(), header, issues

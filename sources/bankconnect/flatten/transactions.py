@@ -1,0 +1,122 @@
+"""Transaction-like lists: transactions, salary, lender, self/sister, bounced, top 5, recurring."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from .builder import TableSet
+
+# Read from the item itself.
+_DIRECT = ("hash", "date", "transaction_type", "amount", "balance", "transaction_note", "chq_num", "category")
+# Inside `metadata {...}` in transactions, at the top level in lender/self_and_sister/bounced lists.
+_ENRICHED = ("transaction_channel", "description", "merchant_category", "unclean_merchant")
+_SALARY = ("employer_name", "salary_month")
+_KNOWN_KEYS = frozenset(_DIRECT + _ENRICHED + _SALARY + ("metadata", "account_id"))
+_KNOWN_METADATA = frozenset(_ENRICHED)
+
+
+def transaction_list(tables: TableSet, account_id: str, items: List[Any], path: str, table: str) -> None:
+    """A plain list of transactions into `table`, `seq` being the position in the list."""
+    columns = transaction_columns(tables, account_id, items, path)
+    if table == "salary_transactions":
+        rows = columns.pop("_rows")
+        columns["employer_name"] = [t.get("employer_name") for t in rows]
+        columns["salary_month"] = tables.months([t.get("salary_month") for t in rows], account_id, f"{path}.salary_month")
+    else:
+        columns.pop("_rows")
+    tables.add(table, columns, account_id)
+
+
+def top_credits_debits(tables: TableSet, account_id: str, groups: List[Any], path: str) -> None:
+    """`[{type, data: [{month: Mon-YY, data: [txn]}]}]`, one row per listed transaction, rank from 1."""
+    types: List[Any] = []
+    labels: List[Any] = []
+    ranks: List[int] = []
+    items: List[Any] = []
+    for g, group in enumerate(groups):
+        if not _is_dict(tables, account_id, f"{path}[{g}]", group):
+            continue
+        for m, month in enumerate(group.get("data") or []):
+            if not _is_dict(tables, account_id, f"{path}[{g}].data[{m}]", month):
+                continue
+            for r, txn in enumerate(month.get("data") or [], start=1):
+                if not _is_dict(tables, account_id, f"{path}[{g}].data[{m}].data[{r - 1}]", txn):
+                    continue
+                types.append(group.get("type"))
+                labels.append(month.get("month"))
+                ranks.append(r)
+                items.append(txn)
+    columns = transaction_columns(tables, account_id, items, path, seq=False)
+    columns.pop("_rows")
+    columns.update(type=types, month=tables.months(labels, account_id, f"{path}.month"), rank=ranks)
+    tables.add("top_credits_debits", columns, account_id)
+
+
+def recurring_transactions(tables: TableSet, account_id: str, value: Dict[str, Any], path: str) -> None:
+    """`{debit_transactions: [group], credit_transactions: [group]}`; groups and their transactions."""
+    for key, group_list in value.items():
+        direction = key.replace("_transactions", "")
+        if direction not in ("debit", "credit") or not isinstance(group_list, list):
+            tables.unknown(account_id, f"{path}.{key}", group_list)
+            continue
+        for g, group in enumerate(group_list):
+            gpath = f"{path}.{key}[{g}]"
+            if not _is_dict(tables, account_id, gpath, group):
+                continue
+            txns = group.get("transactions") or []
+            tables.add("recurring_transaction_groups", {
+                "direction": [direction], "group_seq": [g],
+                "transaction_channel": [group.get("transaction_channel")],
+                "clean_transaction_note": [group.get("clean_transaction_note")],
+                "median": [group.get("median")], "start_date": [group.get("start_date")],
+                "end_date": [group.get("end_date")], "transaction_count": [len(txns) if isinstance(txns, list) else None],
+            }, account_id)
+            for extra in group.keys() - {"account_id", "transaction_channel", "clean_transaction_note",
+                                         "median", "start_date", "end_date", "transactions"}:
+                tables.unknown(account_id, f"{gpath}.{extra}", group[extra])
+            if not isinstance(txns, list):
+                tables.unknown(account_id, f"{gpath}.transactions", txns)
+                continue
+            columns = transaction_columns(tables, account_id, txns, f"{gpath}.transactions")
+            rows = columns.pop("_rows")
+            columns.update(direction=[direction] * len(rows), group_seq=[g] * len(rows))
+            tables.add("recurring_transactions", columns, account_id)
+
+
+def transaction_columns(tables: TableSet, account_id: str, items: List[Any], path: str, seq: bool = True) -> Dict[str, list]:
+    """Column lists for the transaction columns of `items`; non-dict items are kept as unknown.
+
+    Returns the columns plus `_rows` (the dict items) so callers can read extra fields.
+    """
+    rows = [t for t in items if type(t) is dict]
+    if len(rows) != len(items):
+        for i, t in enumerate(items):
+            if type(t) is not dict:
+                tables.issue(account_id, path, "not an object, kept in unknown_fields", f"item {i}")
+                tables.unknown(account_id, f"{path}[{i}]", t)
+    columns: Dict[str, list] = {k: [t.get(k) for t in rows] for k in _DIRECT}
+    metadata = [t.get("metadata") for t in rows]
+    for k in _ENRICHED:
+        columns[k] = [
+            (m.get(k) if type(m) is dict and m.get(k) is not None else t.get(k))
+            for t, m in zip(rows, metadata)
+        ]
+    if seq:
+        columns["seq"] = [i for i, t in enumerate(items) if type(t) is dict]
+    for i, t in enumerate(rows):
+        if not t.keys() <= _KNOWN_KEYS:
+            for extra in t.keys() - _KNOWN_KEYS:
+                tables.unknown(account_id, f"{path}[{i}].{extra}", t[extra])
+        m = metadata[i]
+        if m is not None and (type(m) is not dict or not m.keys() <= _KNOWN_METADATA):
+            tables.unknown(account_id, f"{path}[{i}].metadata", m)
+    columns["_rows"] = rows
+    return columns
+
+
+def _is_dict(tables: TableSet, account_id: str, path: str, value: Any) -> bool:
+    if type(value) is dict:
+        return True
+    tables.issue(account_id, path, "not an object, kept in unknown_fields")
+    tables.unknown(account_id, path, value)
+    return False

@@ -1,0 +1,217 @@
+"""Typed Arrow columns from JSON values: exact money, dates, numbers; every coercion reported."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..tables import MONEY, TIMESTAMP
+from .dates import parse_day, parse_month, parse_timestamp
+
+# report(row_index, message): called once for every value that was not read as sent.
+Report = Callable[[int, str], None]
+
+_MONEY_MAX = 9_999_999_999_999_999.99  # DECIMAL(18,2)
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON text of any payload value (non-JSON leftovers become strings)."""
+    return orjson.dumps(value, default=str).decode()
+
+
+def str_array(values: Sequence[Any], report: Report) -> pa.Array:
+    """Strings; numbers and booleans become their text, objects their JSON (not reported)."""
+    try:
+        return pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array([_text(v) for v in values], type=pa.string())
+
+
+def float_array(values: Sequence[Any], report: Report) -> pa.Array:
+    """Doubles; numeric strings such as "1,234.50" are read (reported), other values become null."""
+    try:
+        return pa.array(values, type=pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return pa.array([_number(v, i, report) for i, v in enumerate(values)], type=pa.float64())
+
+
+def int_array(values: Sequence[Any], report: Report) -> pa.Array:
+    """Integers; whole floats and numeric strings are read, anything else is null (reported)."""
+    try:
+        return pa.array(values, type=pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        out: List[Optional[int]] = []
+        for i, v in enumerate(values):
+            n = _number(v, i, report) if not isinstance(v, float) else v
+            if n is not None and (n != n or n != int(n) or abs(n) >= 2**63):
+                report(i, f"not a whole number: {_short(v)}")
+                n = None
+            out.append(None if n is None else int(n))
+        return pa.array(out, type=pa.int64())
+
+
+def bool_array(values: Sequence[Any], report: Report) -> pa.Array:
+    """Booleans; "true"/"false", 1/0 are read, anything else is null (reported)."""
+    try:
+        return pa.array(values, type=pa.bool_())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array([_bool(v, i, report) for i, v in enumerate(values)], type=pa.bool_())
+
+
+def money_array(values: Sequence[Any], report: Report) -> pa.Array:
+    """DECIMAL(18,2), exact for the API's 2-decimal amounts.
+
+    A third decimal is rounded half-to-even and reported; NaN, infinity and amounts beyond
+    DECIMAL(18,2) become null and are reported (the original value is kept in the report).
+    """
+    floats = float_array(values, report)
+    scaled = pc.multiply(floats, 100.0)
+    off = pc.greater(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)
+    unsafe = pc.or_kleene(pc.invert(pc.is_finite(floats)), pc.greater(pc.abs(floats), _MONEY_MAX))
+    if pc.any(pc.or_kleene(off, unsafe)).as_py():
+        floats = _repair_money(floats, off, unsafe, report)
+    return pc.cast(floats, MONEY)
+
+
+def day_array(values: Sequence[Any], report: Report) -> pa.Array:
+    """DATE from any documented day format; unreadable values become null (reported)."""
+    return pa.array(_parse_all(values, parse_day, "date", report), type=pa.date32())
+
+
+def month_array(values: Sequence[Any], report: Report) -> pa.Array:
+    """DATE on the 1st from any documented month label; unreadable values become null (reported)."""
+    return pa.array(_parse_all(values, parse_month, "month", report), type=pa.date32())
+
+
+def timestamp_array(values: Sequence[Any], report: Report) -> pa.Array:
+    """TIMESTAMP WITH TIME ZONE (UTC); unreadable values become null (reported)."""
+    return pa.array(_parse_all(values, parse_timestamp, "timestamp", report), type=TIMESTAMP)
+
+
+def scalar_columns(values: Sequence[Any]) -> Tuple[List[Optional[float]], List[Optional[str]]]:
+    """Split free-typed metric values into (value, value_text).
+
+    Numbers go to value; booleans to value as 1/0; strings to value_text (and to value too when
+    they read as a number); objects and lists to value_text as JSON.
+    """
+    numbers: List[Optional[float]] = []
+    texts: List[Optional[str]] = []
+    for v in values:
+        t = type(v)
+        if t is float or t is int:
+            numbers.append(v)
+            texts.append(None)
+        elif v is None:
+            numbers.append(None)
+            texts.append(None)
+        elif t is bool:
+            numbers.append(1.0 if v else 0.0)
+            texts.append(None)
+        elif t is str:
+            numbers.append(_float_or_none(v))
+            texts.append(v)
+        else:
+            numbers.append(None)
+            texts.append(to_json(v))
+    return numbers, _overflow_safe(numbers, texts)
+
+
+CONVERTERS = {
+    pa.string(): str_array,
+    pa.float64(): float_array,
+    pa.int64(): int_array,
+    pa.bool_(): bool_array,
+    MONEY: money_array,
+    pa.date32(): day_array,
+    TIMESTAMP: timestamp_array,
+}
+
+
+def _parse_all(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
+    out = []
+    for i, v in enumerate(values):
+        try:
+            out.append(parse(v))
+        except (ValueError, TypeError):
+            report(i, f"unreadable {what}: {_short(v)}")
+            out.append(None)
+    return out
+
+
+def _repair_money(floats: pa.Array, off: pa.Array, unsafe: pa.Array, report: Report) -> pa.Array:
+    values = floats.to_pylist()
+    for i, (is_off, is_unsafe) in enumerate(zip(off.to_pylist(), unsafe.to_pylist())):
+        if is_unsafe:
+            report(i, f"amount out of range, kept as null: {values[i]!r}")
+            values[i] = None
+        elif is_off:
+            report(i, f"more than 2 decimals, rounded: {values[i]!r}")
+    return pa.array(values, type=pa.float64())
+
+
+def _number(value: Any, index: int, report: Report) -> Optional[float]:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        report(index, f"boolean where a number was expected: {value!r}")
+        return float(value)
+    if isinstance(value, (int, float)):
+        try:
+            return float(value)
+        except OverflowError:
+            report(index, f"number too large, kept as null: {_short(value)}")
+            return None
+    if isinstance(value, str):
+        parsed = _float_or_none(value.replace(",", "").replace("\u20b9", "").strip())
+        if parsed is not None:
+            report(index, f"number sent as text, read as {parsed!r}: {_short(value)}")
+            return parsed
+    report(index, f"not a number, kept as null: {_short(value)}")
+    return None
+
+
+def _bool(value: Any, index: int, report: Report) -> Optional[bool]:
+    if value is None or isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("true", "1", "yes", "1.0"):
+        return True
+    if lowered in ("false", "0", "no", "0.0", ""):
+        return False
+    report(index, f"not a boolean, kept as null: {_short(value)}")
+    return None
+
+
+def _float_or_none(text: str) -> Optional[float]:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _overflow_safe(numbers: List[Optional[float]], texts: List[Optional[str]]) -> List[Optional[str]]:
+    # Python ints beyond float range cannot become a DOUBLE: keep them as text instead.
+    for i, n in enumerate(numbers):
+        if type(n) is int and abs(n) > 2**1000:
+            numbers[i] = None
+            texts[i] = str(n)
+    return texts
+
+
+def _text(value: Any) -> Optional[str]:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return to_json(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

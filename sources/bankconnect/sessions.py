@@ -1,0 +1,159 @@
+"""One session end to end without dlt: fetch its documents, decide its status, flatten its rows."""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, Iterator, List, Optional
+
+import pyarrow as pa
+
+from . import settings
+from .client import BankConnectClient
+from .errors import PayloadError, SessionError
+from .flatten import InsightsHeader, flatten_session
+from .flatten.dates import parse_day
+from .tables import TABLES
+
+
+@dataclass
+class SessionOutcome:
+    """What one fetch of one session produced."""
+
+    session_id: str
+    status: str
+    error_code: Optional[str] = None
+    error_message: Optional[str] = None
+    insights_available: Optional[bool] = None
+    header: Optional[InsightsHeader] = None
+    tables: Dict[str, pa.Table] = field(default_factory=dict)
+    raw: Dict[str, bytes] = field(default_factory=dict)
+    checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def has_data(self) -> bool:
+        """True when this fetch replaces the session's rows (its insights were read)."""
+        return self.status == settings.COMPLETED and self.header is not None
+
+    @property
+    def should_retry(self) -> bool:
+        """True when a later run should fetch it again without being told."""
+        return self.status in settings.RETRY_STATUSES or (
+            self.status == settings.FAILED and self.error_code in settings.RETRY_FAILURE_CODES)
+
+
+def fetch_session(client: BankConnectClient, session_id: str) -> SessionOutcome:
+    """Fetch and flatten one session. Only AuthError escapes: every other problem is the outcome."""
+    raw: Dict[str, bytes] = {}
+    try:
+        status_doc = client.session_status(session_id)
+        raw["session_status"] = status_doc.raw
+        status_payload = status_doc.data
+        insights_available = status_payload.get("insights_available") if isinstance(status_payload, dict) else None
+        if _all_accounts_failed(status_payload):
+            tables, _, _ = flatten_session(session_id, status_payload, None)
+            first = status_payload["accounts"][0]
+            return SessionOutcome(session_id, settings.FAILED, settings.ALL_ACCOUNTS_FAILED,
+                                  f"every account failed (first: {first.get('error_code')}: {first.get('error_message')})",
+                                  insights_available, None, tables, raw)
+        insights_doc = client.insights(session_id)
+        raw["insights"] = insights_doc.raw
+        tables, header, _ = flatten_session(session_id, status_payload, insights_doc.data)
+        return SessionOutcome(session_id, settings.COMPLETED, None, None, insights_available, header, tables, raw)
+    except SessionError as exc:
+        return SessionOutcome(session_id, exc.status, exc.code, exc.message, raw=raw)
+    except PayloadError as exc:
+        return SessionOutcome(session_id, settings.FAILED, settings.INVALID_PAYLOAD, str(exc), raw=raw)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError,
+            RecursionError, pa.ArrowException) as exc:
+        # A payload shape no flattener foresaw: this session fails with the reason, the batch goes on.
+        return SessionOutcome(session_id, settings.FAILED, settings.INVALID_PAYLOAD,
+                              f"could not flatten: {type(exc).__name__}: {str(exc)[:300]}", raw=raw)
+
+
+def fetch_sessions(client: BankConnectClient, session_ids: Iterable[str], workers: int) -> Iterator[SessionOutcome]:
+    """Fetch sessions on a bounded pool (at most 2 x workers in flight), yielding as they finish.
+
+    An AuthError stops everything: queued sessions are cancelled and the error is raised.
+    """
+    ids = iter(session_ids)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bankconnect") as pool:
+        pending: set[Future] = set()
+        try:
+            while True:
+                for session_id in ids:
+                    pending.add(pool.submit(fetch_session, client, session_id))
+                    if len(pending) >= 2 * workers:
+                        break
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def session_row(outcome: SessionOutcome, first_seen_at: datetime, data_load_id: Optional[str],
+                data_loaded_at: Optional[datetime]) -> pa.Table:
+    """The `sessions` row for an outcome (first_seen/data_load come from earlier runs' state)."""
+    header = outcome.header
+    row = {
+        "session_id": outcome.session_id,
+        "status": outcome.status,
+        "error_code": outcome.error_code,
+        "error_message": outcome.error_message,
+        "insights_available": outcome.insights_available if isinstance(outcome.insights_available, bool) else None,
+        "payload_session_id": header.payload_session_id if header else None,
+        "link_id": header.link_id if header else None,
+        "from_date": _day_or_none(header.from_date) if header else None,
+        "to_date": _day_or_none(header.to_date) if header else None,
+        "account_count": header.account_count if header else None,
+        "first_seen_at": first_seen_at,
+        "last_checked_at": outcome.checked_at,
+        "data_loaded_at": data_loaded_at,
+        "data_load_id": data_load_id,
+    }
+    return pa.Table.from_pylist([row], schema=TABLES["sessions"].schema)
+
+
+class Batcher:
+    """Buffers per-session tables and hands them on as one Arrow table per table every `max_rows` rows."""
+
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self._chunks: Dict[str, List[pa.Table]] = {}
+        self._rows = 0
+
+    def add(self, tables: Dict[str, pa.Table]) -> Optional[Dict[str, pa.Table]]:
+        """Buffer one session's tables; returns a full batch when the buffer reached `max_rows`."""
+        for name, table in tables.items():
+            self._chunks.setdefault(name, []).append(table)
+            self._rows += table.num_rows
+        return self.flush() if self._rows >= self.max_rows else None
+
+    def flush(self) -> Optional[Dict[str, pa.Table]]:
+        """Everything buffered, or None when empty."""
+        if not self._chunks:
+            return None
+        batch = {name: chunks[0] if len(chunks) == 1 else pa.concat_tables(chunks)
+                 for name, chunks in self._chunks.items()}
+        self._chunks, self._rows = {}, 0
+        return batch
+
+
+def _all_accounts_failed(payload: Any) -> bool:
+    if not isinstance(payload, dict) or payload.get("insights_available") is not False:
+        return False
+    accounts = payload.get("accounts")
+    return bool(accounts) and isinstance(accounts, list) and all(
+        isinstance(a, dict) and a.get("account_status") == "failed" for a in accounts)
+
+
+def _day_or_none(value: Any):
+    try:
+        return parse_day(value)
+    except ValueError:
+        return None
