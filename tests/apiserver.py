@@ -18,6 +18,10 @@ Body = Union[bytes, dict, list]
 Responder = Callable[[], Tuple[int, Body, Dict[str, str]]]
 
 
+RESET = "reset"  # a response that closes the connection without answering
+TRUNCATED = "truncated"  # a 200 whose body stops halfway (Content-Length says more)
+
+
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
@@ -53,6 +57,17 @@ class ApiServer:
                         response = responses[min(n, len(responses)) - 1]
                         if callable(response):
                             response = response()
+                        if response == RESET:
+                            self.close_connection = True
+                            return self.connection.shutdown(2)
+                        if response == TRUNCATED:
+                            body = fixture("seed_insights.json")
+                            self.send_response(200)
+                            self.send_header("Content-Length", str(len(body)))
+                            self.end_headers()
+                            self.wfile.write(body[: len(body) // 2])
+                            self.close_connection = True
+                            return self.connection.shutdown(2)
                         return self._send(*response)
                 self._send(*error(404, "SESSION_NOT_FOUND", "The provided session ID is invalid"))
 
@@ -68,7 +83,7 @@ class ApiServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:

@@ -29,6 +29,9 @@ def bankconnect_source(
     workers: int = settings.DEFAULT_WORKERS,
     batch_rows: int = settings.BATCH_ROWS,
     retry_pending: bool = True,
+    max_attempts: int = settings.REQUEST_MAX_ATTEMPTS,
+    backoff_factor: float = settings.REQUEST_BACKOFF_FACTOR,
+    timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
     on_session: Optional[Callable[[SessionOutcome], None]] = None,
 ) -> List[Any]:
     """Sessions by id: session_status and insights of each, flattened into the raw tables.
@@ -41,12 +44,16 @@ def bankconnect_source(
         workers: sessions fetched concurrently.
         batch_rows: rows buffered before a batch goes to dlt.
         retry_pending: also fetch sessions an earlier run left not ready or failed transiently.
+        max_attempts: attempts per request before a session is recorded as failed.
+        backoff_factor: exponential backoff multiplier in seconds (Retry-After wins when sent).
+        timeout: seconds to wait for a response.
         on_session: called with every SessionOutcome (progress, summaries).
 
     Returns:
         The resources: a hidden `session_batches` and one merge resource per raw table.
     """
-    client = BankConnectClient(api_key, server_hash, base_url)
+    client = BankConnectClient(api_key, server_hash, base_url, timeout=timeout, max_attempts=max_attempts,
+                               backoff_factor=backoff_factor, max_connections=max(workers, 1))
     ids = list(dict.fromkeys(validate_session_id(s) for s in session_ids))
     batches = dlt.resource(session_batches, name="session_batches", selected=False)(
         client, ids, workers, batch_rows, retry_pending, on_session)

@@ -1,0 +1,135 @@
+"""The `bankconnect` command line: thin click commands over the functions in `pipelines`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, Iterable, List, Optional
+
+import click
+
+from .runtime import DEFAULT_DATABASE
+
+# Exit codes (README "Exit status"): 0 finished (some sessions may be recorded as not ready or not
+# found), 1 loading failed, 2 bad arguments or configuration, 3 credentials refused by the API.
+EXIT_LOAD_FAILED, EXIT_CONFIG, EXIT_AUTH = 1, 2, 3
+
+duckdb_option = click.option(
+    "--duckdb", "duckdb_path", default=DEFAULT_DATABASE, show_default=True, type=click.Path(dir_okay=False),
+    help="DuckDB database file.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="bankconnect-pipeline")
+def cli() -> None:
+    """Load FinBox BankConnect session insights into DuckDB, build analytics models, export Parquet.
+
+    Credentials come from dlt config, never from flags: SOURCES__BANKCONNECT__API_KEY and
+    SOURCES__BANKCONNECT__SERVER_HASH (environment or .dlt/secrets.toml).
+
+    Example: bankconnect demo
+    """
+
+
+@cli.command()
+@click.argument("session_ids", nargs=-1)
+@click.option("--sessions-file", type=click.File("r"), help="File of session ids, one per line ('-' for stdin); "
+              "'#' comments and webhook JSON lines ({\"session_id\": ...}) are accepted.")
+@duckdb_option
+@click.option("--base-url", help="API base URL (default: SOURCES__BANKCONNECT__BASE_URL or the production API).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Sessions fetched concurrently (default 4).")
+@click.option("--destination", help="A dlt destination instead of DuckDB, e.g. postgres or filesystem.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (for schedulers).")
+def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, base_url: Optional[str],
+         workers: Optional[int], destination: Optional[str], as_json: bool) -> None:
+    """Load sessions, plus every session an earlier run left not ready.
+
+    Example: bankconnect load 136b1aa3-4610-4d0a-89f3-03078a2fce92 --duckdb bank.duckdb
+    """
+    from .load import run_load
+
+    ids = list(session_ids) + (read_session_ids(sessions_file) if sessions_file else [])
+    progress = _progress() if sys.stdout.isatty() and not as_json else None
+    summary = _run(lambda: run_load(ids, duckdb_path=duckdb_path, base_url=base_url, workers=workers,
+                                    destination=destination, on_session=progress))
+    if progress is not None:
+        click.echo("", err=True)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        click.echo(format_summary(summary))
+
+
+def read_session_ids(lines: Iterable[str]) -> List[str]:
+    """Session ids from lines: plain ids, blank lines and '#' comments skipped, webhook JSON accepted."""
+    ids = []
+    for line in lines:
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.startswith("{"):
+            try:
+                text = str(json.loads(text)["session_id"])
+            except (ValueError, KeyError, TypeError):
+                raise click.UsageError(f"a JSON line without session_id in --sessions-file: {text[:60]}")
+        ids.append(text)
+    return ids
+
+
+def format_summary(summary: Any) -> str:
+    """A short human summary of a LoadSummary."""
+    total = sum(summary.sessions.values())
+    lines = [f"Loaded {total} session(s) into {summary.database} in {summary.seconds:.1f} s"]
+    if summary.sessions:
+        lines.append("  sessions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.sessions.items())))
+    if summary.rows:
+        lines.append("  rows:     " + ", ".join(f"{k} {v:,}" for k, v in summary.rows.items()))
+    if summary.problems:
+        lines.append("  not loaded now (recorded in bankconnect.sessions):")
+        for p in summary.problems[:20]:
+            lines.append(f"    {p['session_id']}  {p['status']}  {p['error_code'] or ''} {p['error_message'] or ''}".rstrip())
+        if len(summary.problems) > 20:
+            lines.append(f"    ... and {len(summary.problems) - 20} more (see --json)")
+    return "\n".join(lines)
+
+
+def _progress() -> Callable[[Any], None]:
+    counts: dict = {}
+
+    def show(outcome: Any) -> None:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        done = sum(counts.values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        click.echo(f"\r  {done} session(s) fetched ({detail})", nl=False, err=True)
+
+    return show
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """Run an action; our errors become one line on stderr and an exit code, never a traceback."""
+    from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
+
+    try:
+        return action()
+    except AuthError as exc:
+        _fail(str(exc), EXIT_AUTH)
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_CONFIG)
+    except BankConnectError as exc:
+        _fail(str(exc), EXIT_LOAD_FAILED)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def main() -> None:
+    """Console script entry point."""
+    cli(prog_name="bankconnect")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Shared test fixtures: a local API on 127.0.0.1, credentials in the environment, temp databases."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tests.apiserver import API_KEY, SERVER_HASH, ApiServer
+
+SEED_ID = "abcd"
+DOCS_ID = "136b1aa3-4610-4d0a-89f3-03078a2fce92"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """Credentials for the local API, fast retries, and no ~/.dlt or ./.dlt from the developer."""
+    monkeypatch.setenv("SOURCES__BANKCONNECT__API_KEY", API_KEY)
+    monkeypatch.setenv("SOURCES__BANKCONNECT__SERVER_HASH", SERVER_HASH)
+    monkeypatch.setenv("SOURCES__BANKCONNECT__BACKOFF_FACTOR", "0")
+    monkeypatch.setenv("SOURCES__BANKCONNECT__MAX_ATTEMPTS", "3")
+    monkeypatch.delenv("SOURCES__BANKCONNECT__BASE_URL", raising=False)
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt-data"))
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def api():
+    server = ApiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / "bank.duckdb")
+
+
+def query(db_path: str, sql: str, *params):
+    """Rows of a query against a database file (opened read-only, closed at once)."""
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def table_counts(db_path: str) -> dict:
+    """Row count of every table in schema bankconnect (dlt's own tables left out)."""
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'bankconnect' "
+            "and table_name not like '\\_dlt%' escape '\\' order by 1").fetchall()]
+        return {n: con.execute(f'select count(*) from bankconnect."{n}"').fetchone()[0] for n in names}
+    finally:
+        con.close()
