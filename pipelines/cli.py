@@ -60,6 +60,52 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
         click.echo(format_summary(summary))
 
 
+@cli.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Export folder.")
+@duckdb_option
+@click.option("--tables", help="Comma-separated tables to export (default all), e.g. transactions,analytics.account_monthly.")
+def export(out_dir: str, duckdb_path: str, tables: Optional[str]) -> None:
+    """Write every raw table and model as Parquet (zstd) with a manifest.json.
+
+    Large tables are hive-partitioned by month; a re-export replaces the folder whole.
+
+    Example: bankconnect export --out ./warehouse --duckdb bank.duckdb
+    """
+    from .export import export_parquet
+
+    names = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
+    result = _run(lambda: export_parquet(duckdb_path, out_dir, names))
+    click.echo(f"Exported {len(result.tables)} tables ({result.row_count:,} rows) to {result.out_dir} "
+               f"in {result.seconds:.1f} s; see manifest.json")
+
+
+@cli.command()
+@click.argument("sql")
+@duckdb_option
+@click.option("--limit", default=40, show_default=True, help="Rows to show.")
+def query(sql: str, duckdb_path: str, limit: int) -> None:
+    """Run a SQL query on the database (read-only) and print the result.
+
+    Example: bankconnect query "select * from analytics.account_monthly limit 5"
+    """
+    import duckdb
+
+    from sources.bankconnect.errors import ConfigError
+
+    def run() -> str:
+        if not __import__("os").path.exists(duckdb_path):
+            raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
+        con = duckdb.connect(duckdb_path, read_only=True)
+        try:
+            return str(con.sql(sql).limit(limit))
+        except duckdb.Error as exc:
+            raise ConfigError(" ".join(str(exc).split())) from None
+        finally:
+            con.close()
+
+    click.echo(_run(run))
+
+
 def read_session_ids(lines: Iterable[str]) -> List[str]:
     """Session ids from lines: plain ids, blank lines and '#' comments skipped, webhook JSON accepted."""
     ids = []
