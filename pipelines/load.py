@@ -89,6 +89,11 @@ def run_load(
         missing = ", ".join(f"SOURCES__BANKCONNECT__{f.upper()}" for f in exc.fields)
         raise ConfigError(f"missing configuration: set {missing} (environment or .dlt/secrets.toml)") from None
     try:
+        if pipeline.has_pending_data:
+            # A killed run left packages behind: finish them first (dlt would otherwise load only
+            # those and skip this run's sessions), then clean what they replaced.
+            pipeline.run()
+            remove_replaced_rows(pipeline)
         info = pipeline.run(source, loader_file_format="parquet")
     except PipelineStepFailed as exc:
         cause = _our_error(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, Tuple
 
 import pyarrow as pa
@@ -30,7 +31,7 @@ class Table:
     columns: Tuple[Tuple[str, str], ...]
     doc: str
 
-    @property
+    @cached_property
     def schema(self) -> pa.Schema:
         # session_id is the merge key of every table and never null; other key parts may be
         # (a null statement_id, the session-level report).

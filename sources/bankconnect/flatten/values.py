@@ -15,6 +15,7 @@ from .dates import parse_day, parse_month, parse_timestamp
 Report = Callable[[int, str], None]
 
 _MONEY_MAX = 9_999_999_999_999_999.99  # DECIMAL(18,2)
+_INT64 = 2**63
 
 
 def to_json(value: Any) -> str:
@@ -101,9 +102,16 @@ def scalar_columns(values: Sequence[Any]) -> Tuple[List[Optional[float]], List[O
     texts: List[Optional[str]] = []
     for v in values:
         t = type(v)
-        if t is float or t is int:
+        if t is float:
             numbers.append(v)
             texts.append(None)
+        elif t is int:
+            if -_INT64 <= v < _INT64:
+                numbers.append(v)
+                texts.append(None)
+            else:  # beyond what Arrow converts: keep the digits as text
+                numbers.append(None)
+                texts.append(str(v))
         elif v is None:
             numbers.append(None)
             texts.append(None)
@@ -116,7 +124,7 @@ def scalar_columns(values: Sequence[Any]) -> Tuple[List[Optional[float]], List[O
         else:
             numbers.append(None)
             texts.append(to_json(v))
-    return numbers, _overflow_safe(numbers, texts)
+    return numbers, texts
 
 
 CONVERTERS = {
@@ -131,13 +139,26 @@ CONVERTERS = {
 
 
 def _parse_all(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
+    # Dates and month labels repeat a lot within a document: parse each distinct text once.
+    parsed: dict = {}
     out = []
     for i, v in enumerate(values):
         try:
-            out.append(parse(v))
+            out.append(parsed[v])
+            continue
+        except KeyError:
+            pass
+        except TypeError:  # unhashable junk (a list, an object)
+            report(i, f"unreadable {what}: {_short(v)}")
+            out.append(None)
+            continue
+        try:
+            parsed[v] = parse(v)
         except (ValueError, TypeError):
             report(i, f"unreadable {what}: {_short(v)}")
             out.append(None)
+            continue
+        out.append(parsed[v])
     return out
 
 
@@ -191,15 +212,6 @@ def _float_or_none(text: str) -> Optional[float]:
     except ValueError:
         return None
     return number if number == number and abs(number) != float("inf") else None
-
-
-def _overflow_safe(numbers: List[Optional[float]], texts: List[Optional[str]]) -> List[Optional[str]]:
-    # Python ints beyond float range cannot become a DOUBLE: keep them as text instead.
-    for i, n in enumerate(numbers):
-        if type(n) is int and abs(n) > 2**1000:
-            numbers[i] = None
-            texts[i] = str(n)
-    return texts
 
 
 def _text(value: Any) -> Optional[str]:
