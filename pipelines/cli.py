@@ -61,6 +61,34 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
 
 
 @cli.command()
+@duckdb_option
+def models(duckdb_path: str) -> None:
+    """(Re)build the SQL models in schema `analytics` and run the data-quality checks.
+
+    Failing data-quality checks are reported, not errors; a model's own grain or not-null test
+    failing is (exit 1, previous build kept).
+
+    Example: bankconnect models --duckdb bank.duckdb
+    """
+    from .models import ModelError, NoDataError, build_models
+    from sources.bankconnect.errors import BankConnectError, ConfigError
+
+    def run():
+        import os
+
+        if not os.path.exists(duckdb_path):
+            raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
+        try:
+            return build_models(duckdb_path)
+        except NoDataError as exc:
+            raise ConfigError(str(exc)) from None
+        except ModelError as exc:
+            raise BankConnectError(" ".join(str(exc).split())[:500]) from None
+
+    click.echo(_run(run).summary())
+
+
+@cli.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Export folder.")
 @duckdb_option
 @click.option("--tables", help="Comma-separated tables to export (default all), e.g. transactions,analytics.account_monthly.")

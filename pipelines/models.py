@@ -74,7 +74,7 @@ class Model:
 
 @dataclass
 class ModelRun:
-    """How building one model went."""
+    """How building one model went: row_count for tables, seconds including its tests."""
 
     name: str
     kind: str
@@ -91,6 +91,11 @@ class ModelsResult:
     dq: Dict[str, int] = field(default_factory=dict)
     created_raw_tables: List[str] = field(default_factory=list)
     added_raw_columns: List[str] = field(default_factory=list)
+
+    @property
+    def checks(self) -> Dict[str, int]:
+        """The same as `dq`: problem row count per data-quality check."""
+        return self.dq
 
     @property
     def seconds(self) -> float:
@@ -111,8 +116,10 @@ class ModelsResult:
 
 
 def sql_dir() -> Path:
-    """The folder holding the model .sql files (the repository's sql/, next to pipelines/)."""
-    return Path(__file__).resolve().parent.parent / "sql"
+    """The folder holding the model .sql files (the `sql` package: the repository's sql/)."""
+    import sql
+
+    return Path(sql.__file__).resolve().parent
 
 
 def discover_models(path: Optional[Path] = None) -> Dict[str, Model]:
@@ -194,8 +201,10 @@ def run_models(
         for name in order:
             model = models[name]
             sql = _rewrite_schemas(model.sql, raw_schema, schema) if rewrite else model.sql
-            result.models.append(_build_one(con, model, sql, schema))
+            started = time.perf_counter()
+            row_count = _build_one(con, model, sql, schema)
             _test(con, model, schema)
+            result.models.append(ModelRun(name, model.kind, row_count, time.perf_counter() - started))
             if model.is_check:
                 result.dq[name] = result.models[-1].row_count or 0
     except BaseException:
@@ -212,6 +221,7 @@ def build_models(duckdb_path: str, **kw) -> ModelsResult:
     if not Path(duckdb_path).exists():
         raise NoDataError(f"no data loaded yet: run `bankconnect load` first ({duckdb_path} does not exist)")
     con = duckdb.connect(str(duckdb_path))
+    con.execute("set enable_progress_bar = false")  # our own connection: keep the terminal for the CLI
     try:
         return run_models(con, **kw)
     finally:
@@ -300,9 +310,9 @@ def _rewrite_schemas(sql: str, raw_schema: str, schema: str) -> str:
     return sqlglot.parse_one(sql, read="duckdb").transform(swap).sql(dialect="duckdb")
 
 
-def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str, schema: str) -> ModelRun:
+def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str, schema: str) -> Optional[int]:
+    """Create or replace the model's view or table; a table's row count."""
     target = f"{_q(schema)}.{_q(model.name)}"
-    started = time.perf_counter()
     existing = _object_kind(con, schema, model.name)
     if existing and existing != model.kind:
         con.execute(f"drop {existing} {target}")
@@ -310,10 +320,9 @@ def _build_one(con: duckdb.DuckDBPyConnection, model: Model, sql: str, schema: s
         con.execute(f"create or replace {model.kind} {target} as\n{sql}")
     except duckdb.Error as e:
         raise ModelError(f"model {model.name} ({model.path}) failed to build: {e}") from e
-    row_count = None
     if model.kind == "table":
-        row_count = con.execute(f"select count(*) from {target}").fetchone()[0]
-    return ModelRun(model.name, model.kind, row_count, time.perf_counter() - started)
+        return con.execute(f"select count(*) from {target}").fetchone()[0]
+    return None
 
 
 def _test(con: duckdb.DuckDBPyConnection, model: Model, schema: str) -> None:

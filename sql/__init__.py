@@ -1,0 +1,1 @@
+"""The SQL models: plain .sql files by layer (staging, intermediate, marts, checks)."""

@@ -1,0 +1,24 @@
+-- one row per account month whose opening balance + credits - debits is not its closing balance
+-- grain: session_id, account_id, month
+with
+
+account_monthly as (
+    select * from analytics.account_monthly
+),
+
+final as (
+    select
+        session_id,
+        account_id,
+        month,
+        opening_balance,
+        credit_amount,
+        debit_amount,
+        cast(opening_balance + credit_amount - debit_amount as decimal(18, 2)) as expected_closing_balance,
+        closing_balance,
+        cast(closing_balance - (opening_balance + credit_amount - debit_amount) as decimal(18, 2)) as difference_amount
+    from account_monthly
+    where closing_balance <> opening_balance + credit_amount - debit_amount
+)
+
+select * from final
