@@ -120,10 +120,12 @@ def query(sql: str, duckdb_path: str, limit: int) -> None:
 
     from sources.bankconnect.errors import ConfigError
 
+    from .duckdb_file import connect
+
     def run() -> str:
         if not __import__("os").path.exists(duckdb_path):
             raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
-        con = duckdb.connect(duckdb_path, read_only=True)
+        con = connect(duckdb_path, read_only=True)
         try:
             return str(con.sql(sql).limit(limit))
         except duckdb.Error as exc:
@@ -132,6 +134,24 @@ def query(sql: str, duckdb_path: str, limit: int) -> None:
             con.close()
 
     click.echo(_run(run))
+
+
+@cli.command()
+@duckdb_option
+@click.option("--sessions", default=40, show_default=True, type=click.IntRange(1, 2000), help="Simulated sessions to load.")
+@click.option("--seed", default=7, show_default=True, help="Simulator seed (same seed, same data).")
+def demo(duckdb_path: str, sessions: int, seed: int) -> None:
+    """The main job end to end on the local simulator: load, retry the not-ready, models, summary.
+
+    Starts the simulator on a free 127.0.0.1 port (stopped at the end), loads into the DuckDB file,
+    builds the models and prints a summary with queries to try.
+
+    Example: bankconnect demo --duckdb demo.duckdb
+    """
+    from .demo import format_demo, run_demo
+
+    result = _run(lambda: run_demo(duckdb_path, sessions=sessions, seed=seed, echo=click.echo))
+    click.echo(format_demo(result))
 
 
 def read_session_ids(lines: Iterable[str]) -> List[str]:
@@ -198,6 +218,15 @@ def _run(action: Callable[[], Any]) -> Any:
 def _fail(message: str, code: int) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def _add_simulator() -> None:
+    from simulator.cli import simulate
+
+    cli.add_command(simulate)
+
+
+_add_simulator()
 
 
 def main() -> None:

@@ -21,9 +21,9 @@ EXAMPLE_QUERIES = [
      "order by month"),
     ("Accounts an underwriter would look at twice",
      "select session_id, account_id, month_count, avg_monthly_balance, salary_regularity,\n"
-     "       total_bounce_count\n"
+     "       inward_bounce_count, bounce_charge_count, negative_eod_days\n"
      "from analytics.account_summary\n"
-     "order by total_bounce_count desc, avg_monthly_balance\n"
+     "order by inward_bounce_count + bounce_charge_count desc, avg_monthly_balance\n"
      "limit 10"),
     ("Where the bank data does not add up",
      "select 'running balance' as check_name, count(*) as problems from analytics.dq_running_balance\n"
@@ -85,9 +85,9 @@ def run_demo(duckdb_path: str = DEFAULT_DATABASE, sessions: int = DEMO_SESSIONS,
 
 def headline(duckdb_path: str) -> Dict[str, object]:
     """A few numbers a new user can check against the tables."""
-    import duckdb
+    from .duckdb_file import connect
 
-    con = duckdb.connect(duckdb_path, read_only=True)
+    con = connect(duckdb_path, read_only=True)
     try:
         one = lambda sql: con.execute(sql).fetchone()  # noqa: E731
         statuses = dict(con.execute("select status, count(*) from bankconnect.sessions group by 1 order by 1").fetchall())

@@ -13,6 +13,7 @@ from typing import Dict, Iterable, List, Optional
 
 from sources.bankconnect.errors import BankConnectError, ConfigError
 
+from .duckdb_file import connect
 from .runtime import DATASET
 
 ANALYTICS = "analytics"
@@ -63,7 +64,7 @@ def export_parquet(duckdb_path: str, out_dir: str, tables: Optional[Iterable[str
     out = Path(out_dir).resolve()
     _check_target(out)
     staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(str(db), read_only=True)
     try:
         selected = _select(_exportable(con), tables)
         result = ExportResult(out_dir=str(out))

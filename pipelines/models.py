@@ -220,7 +220,9 @@ def build_models(duckdb_path: str, **kw) -> ModelsResult:
     """Open the DuckDB file at `duckdb_path`, run `run_models(con, **kw)` and close it."""
     if not Path(duckdb_path).exists():
         raise NoDataError(f"no data loaded yet: run `bankconnect load` first ({duckdb_path} does not exist)")
-    con = duckdb.connect(str(duckdb_path))
+    from .duckdb_file import connect
+
+    con = connect(str(duckdb_path))  # the file attached under an alias: see duckdb_file
     con.execute("set enable_progress_bar = false")  # our own connection: keep the terminal for the CLI
     try:
         return run_models(con, **kw)

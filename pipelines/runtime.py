@@ -41,10 +41,12 @@ def make_pipeline(duckdb_path: str = DEFAULT_DATABASE, destination: Optional[str
     apply_dlt_defaults()
     import dlt
 
+    from .duckdb_file import dlt_destination
+
     if destination in (None, "duckdb"):
         db = Path(duckdb_path).expanduser().resolve()
         db.parent.mkdir(parents=True, exist_ok=True)
-        pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=dlt.destinations.duckdb(str(db)),
+        pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=dlt_destination(str(db)),
                                 dataset_name=DATASET, pipelines_dir=str(state_dir(str(db))))
         return pipeline, str(db)
     pipelines_dir = Path.home() / ".bankconnect" / "pipelines" / destination

@@ -1,0 +1,67 @@
+"""Open a DuckDB file so that `bankconnect.<table>` is never ambiguous, for dlt and for our SQL.
+
+DuckDB 2 names a file's catalog after the file (`bankconnect.duckdb` -> catalog `bankconnect`), and
+then cannot tell that catalog from the schema `bankconnect` in `bankconnect.transactions` (a
+"Binder Error: Ambiguous reference"). The default file name and the schema name are both part of
+the data contract, so: our own connections attach the file under another alias, and dlt's DuckDB
+client names every table catalog.schema.table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+ALIAS = "bankconnect_file"
+
+
+def connect(path: str, read_only: bool = False) -> Any:
+    """A DuckDB connection whose default catalog is the file, attached as `bankconnect_file`.
+
+    Queries can say `bankconnect.transactions` and `analytics.account_monthly` whatever the file's
+    name. Other DuckDB clients can do the same: `ATTACH 'bankconnect.duckdb' AS db; USE db;`.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    literal = str(Path(path).expanduser()).replace("'", "''")
+    con.execute(f"attach '{literal}' as {ALIAS}" + (" (read_only)" if read_only else ""))
+    con.execute(f"use {ALIAS}")
+    return con
+
+
+def dlt_destination(path: str) -> Any:
+    """dlt's DuckDB destination for a file, with fully qualified (catalog.schema.table) names."""
+    from dlt.destinations import duckdb as duckdb_destination
+
+    class bankconnect_duckdb(duckdb_destination):  # noqa: N801 (dlt names factories in lower case)
+        @property
+        def client_class(self) -> Any:
+            return _client_class()
+
+    return bankconnect_duckdb(credentials=str(path))
+
+
+def _client_class() -> Any:
+    from dlt.destinations.impl.duckdb.duck import DuckDbClient
+    from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
+
+    class CatalogSqlClient(DuckDbSqlClient):
+        """Qualifies names with the file's catalog, as dlt's MotherDuck client does."""
+
+        def catalog_name(self, quote: bool = True, casefold: bool = True) -> Optional[str]:
+            name = Path(str(self.credentials.database)).stem
+            if casefold:
+                name = self.capabilities.casefold_identifier(name)
+            return self.capabilities.escape_identifier(name) if quote else name
+
+        def warn_if_catalog_equals_dataset_name(self) -> None:
+            pass  # handled: names are fully qualified
+
+    class CatalogClient(DuckDbClient):
+        def __init__(self, schema: Any, config: Any, capabilities: Any) -> None:
+            super().__init__(schema, config, capabilities)
+            self.sql_client = CatalogSqlClient(self.sql_client.dataset_name, self.sql_client.staging_dataset_name,
+                                               config.credentials, capabilities)
+
+    return CatalogClient
