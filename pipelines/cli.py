@@ -19,6 +19,16 @@ duckdb_option = click.option(
     help="DuckDB database file.")
 
 
+pii_option = click.option(
+    "--pii", type=click.Choice(["keep", "mask", "hash", "drop"]), default=None,
+    help="Personal data (names, account numbers, PAN, phone, email, address, names in notes): keep "
+         "(default), mask, hash (keyed by SOURCES__BANKCONNECT__PII_HASH_KEY, stable for joins) or drop.")
+raw_option = click.option(
+    "--raw/--no-raw", "keep_raw", default=None,
+    help="Keep the fetched documents (zstd) in bankconnect.raw_payloads for rebuild "
+         "(default: yes with --pii keep, no otherwise).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="bankconnect-pipeline")
 def cli() -> None:
@@ -39,9 +49,14 @@ def cli() -> None:
 @click.option("--base-url", help="API base URL (default: SOURCES__BANKCONNECT__BASE_URL or the production API).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Sessions fetched concurrently (default 4).")
 @click.option("--destination", help="A dlt destination instead of DuckDB, e.g. postgres or filesystem.")
+@pii_option
+@raw_option
+@click.option("--purge-deleted", is_flag=True, help="Delete every row of sessions the API reports as "
+              "SESSION_DELETED (default: keep them, marked deleted in bankconnect.sessions).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (for schedulers).")
 def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, base_url: Optional[str],
-         workers: Optional[int], destination: Optional[str], as_json: bool) -> None:
+         workers: Optional[int], destination: Optional[str], pii: Optional[str], keep_raw: Optional[bool],
+         purge_deleted: bool, as_json: bool) -> None:
     """Load sessions, plus every session an earlier run left not ready.
 
     Example: bankconnect load 136b1aa3-4610-4d0a-89f3-03078a2fce92 --duckdb bank.duckdb
@@ -51,9 +66,33 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
     ids = list(session_ids) + (read_session_ids(sessions_file) if sessions_file else [])
     progress = _progress() if sys.stdout.isatty() and not as_json else None
     summary = _run(lambda: run_load(ids, duckdb_path=duckdb_path, base_url=base_url, workers=workers,
-                                    destination=destination, on_session=progress))
+                                    destination=destination, on_session=progress, pii=pii,
+                                    keep_raw=keep_raw, purge_deleted=purge_deleted))
     if progress is not None:
         click.echo("", err=True)
+    _print_summary(summary, as_json)
+
+
+@cli.command()
+@click.argument("session_ids", nargs=-1)
+@duckdb_option
+@pii_option
+@raw_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def rebuild(session_ids: tuple, duckdb_path: str, pii: Optional[str], keep_raw: Optional[bool], as_json: bool) -> None:
+    """Rebuild the tables of sessions from their stored documents (raw_payloads), without the API.
+
+    Use after an upgrade that reads documents better, or to apply another --pii mode.
+    Default: every session with stored documents.
+
+    Example: bankconnect rebuild --duckdb bank.duckdb --pii mask
+    """
+    from .rebuild import run_rebuild
+
+    _print_summary(_run(lambda: run_rebuild(duckdb_path, session_ids, pii=pii, keep_raw=keep_raw)), as_json)
+
+
+def _print_summary(summary: Any, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
@@ -62,13 +101,15 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
 
 @cli.command()
 @duckdb_option
-def models(duckdb_path: str) -> None:
+@click.option("--destination", help="Build where a dlt destination loaded the data instead of DuckDB: postgres "
+              "(credentials from DESTINATION__POSTGRES__CREDENTIALS).")
+def models(duckdb_path: str, destination: Optional[str]) -> None:
     """(Re)build the SQL models in schema `analytics` and run the data-quality checks.
 
     Failing data-quality checks are reported, not errors; a model's own grain or not-null test
     failing is (exit 1, previous build kept).
 
-    Example: bankconnect models --duckdb bank.duckdb
+    Example: bankconnect models --duckdb bank.duckdb  (or: bankconnect models --destination postgres)
     """
     from .models import ModelError, NoDataError, build_models
     from sources.bankconnect.errors import BankConnectError, ConfigError
@@ -76,9 +117,13 @@ def models(duckdb_path: str) -> None:
     def run():
         import os
 
-        if not os.path.exists(duckdb_path):
-            raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
         try:
+            if destination not in (None, "duckdb"):
+                from .warehouse import build_models_on
+
+                return build_models_on(destination)
+            if not os.path.exists(duckdb_path):
+                raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
             return build_models(duckdb_path)
         except NoDataError as exc:
             raise ConfigError(str(exc)) from None

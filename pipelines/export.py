@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 from sources.bankconnect.errors import BankConnectError, ConfigError
+from sources.bankconnect.tables import ARCHIVE_TABLES
 
 from .duckdb_file import connect
 from .runtime import DATASET
@@ -97,8 +98,8 @@ def _exportable(con) -> List[tuple]:
 
 
 def _select(available: List[tuple], wanted: Optional[Iterable[str]]) -> List[tuple]:
-    if not wanted:
-        return available
+    if not wanted:  # the stored documents are for rebuilding, not for the warehouse: name them to export
+        return [(s, t) for s, t in available if not (s == DATASET and t in ARCHIVE_TABLES)]
     by_name = {f"{s}.{t}": (s, t) for s, t in available}
     by_name.update({t: (s, t) for s, t in available if s == DATASET})
     chosen, unknown = [], []

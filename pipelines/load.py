@@ -11,10 +11,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
 from sources.bankconnect.client import validate_session_id
 from sources.bankconnect.sessions import SessionOutcome
-from sources.bankconnect.settings import COMPLETED
+from sources.bankconnect.settings import COMPLETED, DELETED
 from sources.bankconnect.tables import SESSION_DATA_TABLES
 
-from .runtime import DATASET, make_pipeline
+from .runtime import DATASET, append_only, can_merge, loader_file_format, make_pipeline, missing_destination_config
 
 _ERROR_ORDER = ("failed", "not_found", "deleted", "not_requested", "pending")
 
@@ -47,6 +47,9 @@ def run_load(
     workers: Optional[int] = None,
     destination: Optional[str] = None,
     on_session: Optional[Callable[[SessionOutcome], None]] = None,
+    pii: Optional[str] = None,
+    keep_raw: Optional[bool] = None,
+    purge_deleted: bool = False,
 ) -> LoadSummary:
     """Load the given sessions plus every session an earlier run left not ready.
 
@@ -57,6 +60,9 @@ def run_load(
         workers: concurrent fetches (default settings.DEFAULT_WORKERS).
         destination: a dlt destination name instead of DuckDB (e.g. postgres, filesystem).
         on_session: called with each session's outcome as it finishes.
+        pii: personal data: keep (default), mask, hash or drop (see sources.bankconnect.pii).
+        keep_raw: keep fetched documents in raw_payloads (default: only with pii keep).
+        purge_deleted: delete every row of sessions the API now reports as SESSION_DELETED.
 
     Raises:
         ConfigError: bad ids, base URL or missing credentials. AuthError: credentials refused.
@@ -83,24 +89,32 @@ def run_load(
         kwargs["base_url"] = base_url
     if workers:
         kwargs["workers"] = workers
+    if pii:
+        kwargs["pii"] = pii
+    if keep_raw is not None:
+        kwargs["keep_raw"] = keep_raw
     try:
         source = bankconnect_source(**kwargs)
     except ConfigFieldMissingException as exc:
         missing = ", ".join(f"SOURCES__BANKCONNECT__{f.upper()}" for f in exc.fields)
         raise ConfigError(f"missing configuration: set {missing} (environment or .dlt/secrets.toml)") from None
+    if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
+        append_only(source)
     try:
         if pipeline.has_pending_data:
             # A killed run left packages behind: finish them first (dlt would otherwise load only
             # those and skip this run's sessions), then clean what they replaced.
             pipeline.run()
             remove_replaced_rows(pipeline)
-        info = pipeline.run(source, loader_file_format="parquet")
+        info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
     except PipelineStepFailed as exc:
-        cause = _our_error(exc)
+        cause = _our_error(exc, destination)
         if cause is not None:
             raise cause from None
         raise LoadError(f"load failed at step {exc.step}: {_one_line(exc.exception)}") from None
     remove_replaced_rows(pipeline)
+    if purge_deleted:
+        purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
 
     summary = LoadSummary(database=where, load_ids=list(info.loads_ids))
     summary.sessions = dict(Counter(o.status for o in outcomes))
@@ -126,8 +140,7 @@ def remove_replaced_rows(pipeline: Any) -> int:
     """
     schema = pipeline.default_schema
     present = set(schema.data_table_names(seen_data_only=True))
-    if "sessions" not in present or not hasattr(pipeline.destination, "spec") or \
-            pipeline.destination.destination_name == "filesystem":
+    if "sessions" not in present or not hasattr(pipeline.destination, "spec") or not can_merge(pipeline):
         return 0
     deleted = 0
     with pipeline.sql_client() as client:
@@ -144,13 +157,37 @@ def remove_replaced_rows(pipeline: Any) -> int:
     return deleted
 
 
-def _our_error(exc: BaseException) -> Optional[BankConnectError]:
+def purge_sessions(pipeline: Any, session_ids: List[str]) -> int:
+    """Delete every row of these sessions from every table except their `sessions` row.
+
+    The `sessions` row stays (status `deleted`, no personal data) so the deletion is on record.
+    Returns the number of rows deleted.
+    """
+    present = set(pipeline.default_schema.data_table_names(seen_data_only=True))
+    if not session_ids or not can_merge(pipeline):
+        return 0
+    deleted = 0
+    placeholders = ", ".join(["%s"] * len(session_ids))
+    with pipeline.sql_client() as client:
+        for table in SESSION_DATA_TABLES:
+            if table in present:
+                name = client.make_qualified_table_name(table)
+                deleted += _rowcount(client.execute_sql(
+                    f"delete from {name} where session_id in ({placeholders})", *session_ids))
+    return deleted
+
+
+def _our_error(exc: BaseException, destination: Optional[str] = None) -> Optional[BankConnectError]:
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
     seen = set()
     current: Optional[BaseException] = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, (AuthError, ConfigError)):
             return current
+        if isinstance(current, ConfigFieldMissingException):
+            return missing_destination_config(current, destination)
         current = current.__cause__ or current.__context__ or getattr(current, "exception", None)
     return None
 

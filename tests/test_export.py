@@ -32,6 +32,7 @@ def test_export_round_trip_types_and_counts(loaded, tmp_path):
     result = export_parquet(loaded, str(out))
     manifest = json.loads((out / "manifest.json").read_text())
     counts = table_counts(loaded)
+    assert counts.pop("raw_payloads") == 4  # 2 sessions x (session_status, insights): archive, not exported
     exported = {t["table"]: t for t in manifest["tables"] if t["schema"] == "bankconnect"}
     assert {t: e["row_count"] for t, e in exported.items()} == counts
     assert result.row_count >= sum(counts.values())

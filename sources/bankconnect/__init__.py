@@ -10,7 +10,9 @@ import pyarrow as pa
 
 from . import settings
 from .client import BankConnectClient, validate_session_id
-from .sessions import Batcher, SessionOutcome, fetch_sessions, session_row
+from .pii import DEFAULT_PII_MODE, PII_MODES
+from .errors import ConfigError
+from .sessions import Batcher, SessionOutcome, data_tables, fetch_sessions, session_row
 from .tables import TABLES
 
 # Re-fetching a session replaces its rows in every table: rows whose session_id is in the new load
@@ -32,6 +34,9 @@ def bankconnect_source(
     max_attempts: int = settings.REQUEST_MAX_ATTEMPTS,
     backoff_factor: float = settings.REQUEST_BACKOFF_FACTOR,
     timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
+    pii: str = DEFAULT_PII_MODE,
+    pii_hash_key: Optional[str] = None,
+    keep_raw: Optional[bool] = None,
     on_session: Optional[Callable[[SessionOutcome], None]] = None,
 ) -> List[Any]:
     """Sessions by id: session_status and insights of each, flattened into the raw tables.
@@ -47,6 +52,10 @@ def bankconnect_source(
         max_attempts: attempts per request before a session is recorded as failed.
         backoff_factor: exponential backoff multiplier in seconds (Retry-After wins when sent).
         timeout: seconds to wait for a response.
+        pii: personal data in the tables: keep, mask, hash (keyed, stable) or drop.
+        pii_hash_key: the key for `hash` (secret: SOURCES__BANKCONNECT__PII_HASH_KEY).
+        keep_raw: keep the fetched documents (zstd) in `raw_payloads` for `rebuild`; default: only
+            when pii is `keep` (raw documents hold the personal data the other modes remove).
         on_session: called with every SessionOutcome (progress, summaries).
 
     Returns:
@@ -55,14 +64,58 @@ def bankconnect_source(
     client = BankConnectClient(api_key, server_hash, base_url, timeout=timeout, max_attempts=max_attempts,
                                backoff_factor=backoff_factor, max_connections=max(workers, 1))
     ids = list(dict.fromkeys(validate_session_id(s) for s in session_ids))
+    return session_resources(client, ids, workers=workers, batch_rows=batch_rows, retry_pending=retry_pending,
+                             treatment=data_treatment(pii, pii_hash_key, keep_raw), on_session=on_session)
+
+
+@dlt.source(name="bankconnect", max_table_nesting=0)
+def bankconnect_replay(
+    documents: Any = None,
+    session_ids: Sequence[str] = (),
+    pii: str = DEFAULT_PII_MODE,
+    pii_hash_key: Optional[str] = None,
+    keep_raw: Optional[bool] = None,
+    batch_rows: int = settings.BATCH_ROWS,
+    on_session: Optional[Callable[[SessionOutcome], None]] = None,
+) -> List[Any]:
+    """The same tables rebuilt from stored documents (`raw_payloads`), without the API.
+
+    Args:
+        documents: session id -> kind -> (zstd bytes, size), as read from raw_payloads.
+        session_ids: the sessions to rebuild.
+        pii, pii_hash_key, keep_raw: as for `bankconnect_source`.
+        batch_rows: rows buffered before a batch goes to dlt.
+        on_session: called with every SessionOutcome.
+    """
+    from .stored import StoredDocuments
+
+    ids = list(dict.fromkeys(validate_session_id(s) for s in session_ids))
+    return session_resources(StoredDocuments(documents or {}), ids, workers=1, batch_rows=batch_rows,
+                             retry_pending=False, treatment=data_treatment(pii, pii_hash_key, keep_raw),
+                             on_session=on_session)
+
+
+def data_treatment(pii: str, pii_hash_key: Optional[str], keep_raw: Optional[bool]) -> Dict[str, Any]:
+    """Validated personal-data options for `data_tables`."""
+    if pii not in PII_MODES:
+        raise ConfigError(f"unknown pii mode {pii!r}: use one of {', '.join(PII_MODES)}")
+    if pii == "hash" and not pii_hash_key:
+        raise ConfigError("pii mode 'hash' needs a key: set SOURCES__BANKCONNECT__PII_HASH_KEY")
+    return {"pii": pii, "hash_key": pii_hash_key.encode() if pii_hash_key else None,
+            "keep_raw": (pii == "keep") if keep_raw is None else keep_raw}
+
+
+def session_resources(client: Any, ids: List[str], *, workers: int, batch_rows: int, retry_pending: bool,
+                      treatment: Dict[str, Any], on_session: Optional[Callable[[SessionOutcome], None]]) -> List[Any]:
+    """The hidden `session_batches` resource over `client` and one merge resource per raw table."""
     batches = dlt.resource(session_batches, name="session_batches", selected=False)(
-        client, ids, workers, batch_rows, retry_pending, on_session)
+        client, ids, workers, batch_rows, retry_pending, treatment, on_session)
     return [batches, *[_table_resource(batches, name) for name in TABLES]]
 
 
-def session_batches(client: BankConnectClient, session_ids: List[str], workers: int, batch_rows: int,
-                    retry_pending: bool, on_session: Optional[Callable[[SessionOutcome], None]]
-                    ) -> Iterator[Dict[str, pa.Table]]:
+def session_batches(client: Any, session_ids: List[str], workers: int, batch_rows: int,
+                    retry_pending: bool, treatment: Dict[str, Any],
+                    on_session: Optional[Callable[[SessionOutcome], None]]) -> Iterator[Dict[str, pa.Table]]:
     """Fetch the sessions and yield batches {table: Arrow table}; remembers each session in state."""
     known: Dict[str, Dict[str, Any]] = dlt.current.source_state().setdefault(STATE_KEY, {})
     load_id = dlt.current.load_package_state()["load_id"]
@@ -73,7 +126,7 @@ def session_batches(client: BankConnectClient, session_ids: List[str], workers: 
     batcher = Batcher(batch_rows)
     try:
         for outcome in fetch_sessions(client, todo, workers):
-            tables = _remember(known, outcome, load_id)
+            tables = _remember(known, outcome, load_id, data_tables(outcome, **treatment))
             if on_session is not None:
                 on_session(outcome)
             batch = batcher.add(tables)
@@ -91,7 +144,8 @@ def pending_sessions(state: Dict[str, Any]) -> List[str]:
     return [sid for sid, entry in state.get(STATE_KEY, {}).items() if entry.get("retry")]
 
 
-def _remember(known: Dict[str, Dict[str, Any]], outcome: SessionOutcome, load_id: str) -> Dict[str, pa.Table]:
+def _remember(known: Dict[str, Dict[str, Any]], outcome: SessionOutcome, load_id: str,
+              tables: Dict[str, pa.Table]) -> Dict[str, pa.Table]:
     """Update the session's state entry; return its tables including its `sessions` row."""
     entry = known.get(outcome.session_id, {})
     first_seen = _from_iso(entry.get("first_seen_at")) or outcome.checked_at
@@ -107,7 +161,7 @@ def _remember(known: Dict[str, Dict[str, Any]], outcome: SessionOutcome, load_id
         "data_load_id": data_load_id,
         "data_loaded_at": data_loaded_at.isoformat() if data_loaded_at else None,
     }
-    tables = dict(outcome.tables)
+    tables = dict(tables)
     tables["sessions"] = session_row(outcome, first_seen, data_load_id, data_loaded_at)
     return tables
 

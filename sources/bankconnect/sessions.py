@@ -14,6 +14,7 @@ from .client import BankConnectClient
 from .errors import PayloadError, SessionError
 from .flatten import InsightsHeader, flatten_session
 from .flatten.dates import parse_day
+from .pii import apply_pii
 from .tables import TABLES
 
 
@@ -117,6 +118,26 @@ def session_row(outcome: SessionOutcome, first_seen_at: datetime, data_load_id: 
         "data_load_id": data_load_id,
     }
     return pa.Table.from_pylist([row], schema=TABLES["sessions"].schema)
+
+
+def data_tables(outcome: SessionOutcome, pii: str = "keep", hash_key: Optional[bytes] = None,
+                keep_raw: bool = True) -> Dict[str, pa.Table]:
+    """The outcome's tables with personal data treated per `pii`, plus its raw documents (zstd).
+
+    Raw documents are kept only with the data they produced (so a re-fetch replaces them too).
+    """
+    tables = apply_pii(outcome.tables, pii, hash_key) if outcome.tables else {}
+    if keep_raw and tables and outcome.raw:
+        kinds = list(outcome.raw)
+        tables = dict(tables)
+        tables["raw_payloads"] = pa.Table.from_arrays([
+            pa.array([outcome.session_id] * len(kinds), pa.string()),
+            pa.array(kinds, pa.string()),
+            pa.array([outcome.checked_at] * len(kinds), TABLES["raw_payloads"].schema.field("fetched_at").type),
+            pa.array([len(outcome.raw[k]) for k in kinds], pa.int64()),
+            pa.array([pa.compress(outcome.raw[k], codec="zstd", asbytes=True) for k in kinds], pa.binary()),
+        ], schema=TABLES["raw_payloads"].schema)
+    return tables
 
 
 class Batcher:

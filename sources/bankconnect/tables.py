@@ -19,6 +19,7 @@ _TYPES = {
     "int": pa.int64(),
     "bool": pa.bool_(),
     "ts": TIMESTAMP,
+    "binary": pa.binary(),
 }
 
 
@@ -171,11 +172,18 @@ TABLES: Dict[str, Table] = {
         _t("unknown_fields", ("session_id", "account_id", "path"), [
             *_ACCOUNT, ("path", "str"), ("value_json", "str"),
         ], "any key the source does not know yet, kept as JSON (account_id null at session level)"),
+        _t("raw_payloads", ("session_id", "kind"), [
+            ("session_id", "str"), ("kind", "str"), ("fetched_at", "ts"), ("size_bytes", "int"),
+            ("payload_zstd", "binary"),
+        ], "the fetched documents as sent (zstd), kind session_status/insights: `bankconnect rebuild` "
+           "re-reads them without the API"),
         _t("data_issues", ("session_id", "account_id", "seq"), [
             *_ACCOUNT, ("seq", "int"), ("part", "str"), ("issue", "str"), ("detail", "str"),
         ], "values that could not be read as documented (what was kept, what was coerced)"),
     ]
 }
 
-# Tables whose rows come from a session's insights (replaced as a whole when a session is re-fetched).
+# Tables whose rows come from a session's documents (replaced as a whole when a session is re-fetched).
 SESSION_DATA_TABLES = tuple(name for name in TABLES if name != "sessions")
+# Kept for rebuilding, not for analysis: left out of a default export.
+ARCHIVE_TABLES = ("raw_payloads",)

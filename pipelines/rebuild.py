@@ -1,0 +1,79 @@
+"""`bankconnect rebuild`: re-flatten sessions from their stored documents, without the API."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any, Dict, Iterable, List, Optional
+
+from sources.bankconnect.client import validate_session_id
+from sources.bankconnect.errors import ConfigError
+
+from .duckdb_file import connect
+from .load import LoadError, LoadSummary, remove_replaced_rows
+from .runtime import DATASET, make_pipeline
+
+
+def run_rebuild(duckdb_path: str, session_ids: Iterable[str] = (), *, pii: Optional[str] = None,
+                keep_raw: Optional[bool] = None) -> LoadSummary:
+    """Rebuild every table of the given sessions (default: all with stored documents).
+
+    Use it after upgrading the flattening (a fix, a new table) or to apply another `--pii` mode:
+    report URLs expire after an hour and BankConnect deletes files after 30 days, so the stored
+    documents are the only way back to the source data.
+    """
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from sources.bankconnect import bankconnect_replay
+
+    started = time.perf_counter()
+    wanted = [validate_session_id(s) for s in session_ids]
+    documents = _stored_documents(duckdb_path, wanted)
+    missing = [s for s in wanted if s not in documents]
+    if missing:
+        raise ConfigError(f"no stored documents for: {', '.join(missing[:5])}"
+                          f"{' ...' if len(missing) > 5 else ''} (loaded with --pii other than keep, or --no-raw?)")
+    outcomes: List[Any] = []
+    options: Dict[str, Any] = {"documents": documents, "session_ids": wanted or sorted(documents),
+                               "on_session": outcomes.append}
+    if pii:
+        options["pii"] = pii
+    if keep_raw is not None:
+        options["keep_raw"] = keep_raw
+    pipeline, where = make_pipeline(duckdb_path)
+    try:
+        info = pipeline.run(bankconnect_replay(**options), loader_file_format="parquet")
+    except PipelineStepFailed as exc:
+        raise LoadError(f"rebuild failed at step {exc.step}: {' '.join(str(exc.exception).split())[:300]}") from None
+    remove_replaced_rows(pipeline)
+    summary = LoadSummary(database=where, load_ids=list(info.loads_ids))
+    summary.sessions = dict(Counter(o.status for o in outcomes))
+    summary.problems = [{"session_id": o.session_id, "status": o.status, "error_code": o.error_code,
+                         "error_message": o.error_message} for o in outcomes if o.status != "completed"]
+    normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    if normalize is not None:
+        summary.rows = {t: n for t, n in sorted(normalize.row_counts.items()) if not t.startswith("_dlt")}
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _stored_documents(duckdb_path: str, session_ids: List[str]) -> Dict[str, Dict[str, tuple]]:
+    import os
+
+    if not os.path.exists(duckdb_path):
+        raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
+    con = connect(duckdb_path, read_only=True)
+    try:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                             "and table_name = 'raw_payloads'", [DATASET]).fetchone()[0]
+        if not exists:
+            raise ConfigError("this database has no stored documents (raw_payloads): nothing to rebuild from")
+        sql = f"select session_id, kind, payload_zstd, size_bytes from {DATASET}.raw_payloads"
+        rows = con.execute(sql + (" where session_id in (select unnest(?))" if session_ids else ""),
+                           [session_ids] if session_ids else []).fetchall()
+    finally:
+        con.close()
+    documents: Dict[str, Dict[str, tuple]] = {}
+    for session_id, kind, payload, size in rows:
+        documents.setdefault(session_id, {})[kind] = (bytes(payload), size)
+    return documents
