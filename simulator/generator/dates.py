@@ -82,5 +82,12 @@ def mon_yyyy(month: int) -> str:
     return f"{MONTHS[month % 12]}-{month // 12:04d}"
 
 
+@lru_cache(maxsize=None)
+def month_of_label(label: str) -> int:
+    """Month index of a Mon-YYYY label (the inverse of mon_yyyy)."""
+    mon, year = label.split("-")
+    return int(year) * 12 + MONTHS.index(mon)
+
+
 def year_month(month: int) -> str:
     return f"{month // 12:04d}-{month % 12 + 1:02d}"

@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 from . import dates, lists
 from .balances import eod_balances, month_views
 from .ledger import Txn
-from .monthly import aggregate, month_metrics, monthly_analysis
+from .monthly import aggregate, month_metrics, monthly_analysis, salaries_by_month
 from .predictors import predictors
 from .profile import Profile, make_profile, session_created
 from .transactions import generate
@@ -106,7 +106,10 @@ def _account_data(rng: Random, session_id: str, p: Profile, txns: List[Txn], sta
     views = month_views(txns, p.opening, p.start, p.end)
     employer = p.salary[0] if p.salary else None
     loan_total = sum(t.amount for t in txns if t.credit and t.description == "lender_transaction")
-    metrics = [month_metrics(v, loan_total, p.od_limit, employer) for v in views]
+    # Salary figures go by salary_month, as salary_transactions lists them; a salary paying for a month before the
+    # statement (credited early in its first month) is in no month of monthly_analysis.
+    salaries = salaries_by_month(txns)
+    metrics = [month_metrics(v, loan_total, p.od_limit, employer, salaries.get(v.month, ())) for v in views]
     analysis = monthly_analysis(metrics, [dates.mon_yyyy(v.month) for v in views])
     fraud, fraud_details = lists.fraud(p, txns)
     query = _query(rng, stamp)
@@ -124,7 +127,7 @@ def _account_data(rng: Random, session_id: str, p: Profile, txns: List[Txn], sta
         "self_and_sister_transactions": lists.self_and_sister_transactions(txns),
         "bounced_or_penal_transactions": lists.bounced_or_penal_transactions(txns),
         "monthly_analysis": analysis,
-        "predictors": predictors(p, txns, views, metrics),
+        "predictors": predictors(p, txns, views, metrics, salaries),
         "eod_balances": eod_balances(views, p.opening),
         "score": _score(rng, p, txns, metrics),
         "xlsx_report_url": f"{_REPORTS}/account_report_{p.account_id}.xlsx?{query}",

@@ -14,8 +14,12 @@ NET_OFF_DAYS = ((1, "1st"), (5, "5th"), (10, "10th"), (15, "15th"), (20, "20th")
 _DISCRETIONARY = frozenset(("shopping", "entertainment", "food", "travel", "alcohol", "gambling"))
 
 
-def month_metrics(v: MonthView, loan_total: int, od_limit: int, employer) -> Dict[str, object]:
-    """Every metric this simulator derives for one month, keyed by its monthly_analysis name."""
+def month_metrics(v: MonthView, loan_total: int, od_limit: int, employer,
+                  salaries: Sequence = ()) -> Dict[str, object]:
+    """Every metric this simulator derives for one month, keyed by its monthly_analysis name.
+
+    `salaries` are the salary credits whose salary_month is this month (see salaries_by_month), wherever they
+    were credited: like the API, the salary figures count a salary in the month it pays for."""
     m: Dict[str, object] = {}
     channels: Dict[tuple, list] = {}
     groups: Dict[str, list] = {}
@@ -88,7 +92,7 @@ def month_metrics(v: MonthView, loan_total: int, od_limit: int, employer) -> Dic
                  min_debit=_money(min((t.amount for t in v.txns if not t.credit), default=0)))
     _eod_points(m, v, loan_total)
     _overdraft(m, eod, od_limit)
-    _salary(m, groups.get("salary"), employer)
+    salary(m, salaries, employer)
     m["loan_emi"] = {t.merchant: t.amount / 100 for t in v.txns if t.channel == "auto_debit_payment"}
     return m
 
@@ -182,8 +186,6 @@ def _groups(credit: bool, channel: str, d: str, mc: str, business: bool, has_chq
             out.append("income_credit")
         if business:
             out.append("business_credit")
-        if channel == "salary":
-            out.append("salary")
         if channel in ("inward_cheque_bounce", "auto_debit_payment_bounce"):
             out.append("inward_bounces")
     else:
@@ -292,10 +294,26 @@ def _overdraft(m: dict, eod: List[int], od_limit: int) -> None:
                  avg_amt_overdraft_utilization_perc=round(sum(used) / len(used) / od_limit * 100, 2))
 
 
-def _salary(m: dict, stat, employer) -> None:
-    if not stat:
+def salaries_by_month(txns: Sequence) -> Dict[int, list]:
+    """Salary credits by the month they pay for: their salary_month (the txn tag, Mon-YYYY), as the
+    salary_transactions list reports it, in credit order."""
+    out: Dict[int, list] = {}
+    for t in txns:
+        if t.channel == "salary":
+            out.setdefault(dates.month_of_label(t.tag), []).append(t)
+    return out
+
+
+def salary(m: dict, salaries: Sequence, employer) -> None:
+    """The salary metrics of one salary_month into `m`; nothing when it has no salary (the defaults apply)."""
+    if not salaries:
         return
-    total, count, high, low, top = stat
+    top = salaries[0]
+    for t in salaries:
+        if t.amount > top.amount:
+            top = t  # the first of the largest
+    total, count = sum(t.amount for t in salaries), len(salaries)
+    high, low = top.amount, min(t.amount for t in salaries)
     m.update(total_amount_of_salary=total / 100, number_of_salary_transactions=count,
              max_amount_of_salary=high / 100, min_amount_of_salary=low / 100,
              avg_amount_of_salary=round(total / count / 100, 2), employer_name=employer,

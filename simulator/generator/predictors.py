@@ -8,7 +8,7 @@ from . import dates
 from .balances import MonthView
 from .keys import PREDICTOR_PLAN
 from .ledger import Txn
-from .monthly import NET_OFF_DAYS
+from .monthly import NET_OFF_DAYS, salary
 from .profile import Profile
 
 # predictor family -> the monthly metric it repeats for month_N
@@ -57,9 +57,23 @@ _FAMILY_METRIC = {
 }
 
 
-def predictors(p: Profile, txns: Sequence[Txn], views: Sequence[MonthView], metrics: Sequence[Dict]) -> dict:
-    """The predictors object for one account; `views` and `metrics` are chronological."""
+def predictors(p: Profile, txns: Sequence[Txn], views: Sequence[MonthView], metrics: Sequence[Dict],
+               salaries: Dict[int, Sequence[Txn]]) -> dict:
+    """The predictors object for one account; `views` and `metrics` are chronological, `salaries` are the salary
+    credits by salary_month (monthly.salaries_by_month)."""
     latest_first = [_month_values(v, m) for v, m in zip(reversed(views), reversed(metrics))][:12]
+    # A salary paying for a month before the statement's first month keeps that month's slot (month_N stays null,
+    # as in the documented sample, where total_salary_4 is the Jul-2025 salary credited in Aug-2025).
+    employer = p.salary[0] if p.salary else None
+    latest = views[-1].month
+    for month in sorted(salaries, reverse=True):
+        index = latest - month
+        if index < len(latest_first) or index >= 12:
+            continue
+        m: Dict[str, object] = {}
+        salary(m, salaries[month], employer)
+        latest_first.extend({} for _ in range(index + 1 - len(latest_first)))
+        latest_first[index] = {family: m[metric] for family, metric in _FAMILY_METRIC.items() if metric in m}
     singles = _singles(p, txns, views, metrics)
     doc = {}
     for kind, name, keys, default in PREDICTOR_PLAN:
@@ -67,7 +81,8 @@ def predictors(p: Profile, txns: Sequence[Txn], views: Sequence[MonthView], metr
             doc[name] = singles.get(name, default)
             continue
         for i, key in enumerate(keys):
-            doc[key] = latest_first[i].get(name, default) if i < len(latest_first) else None
+            doc[key] = latest_first[i].get(name, default if i < len(views) else None) if i < len(latest_first) \
+                else None
     return doc
 
 
