@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
+import re
 from pathlib import Path
 from typing import Any, Optional, Tuple
+from urllib.parse import urlsplit, urlunsplit
 
 DATASET = "bankconnect"
 PIPELINE_NAME = "bankconnect"
@@ -49,7 +54,103 @@ def make_pipeline(duckdb_path: str = DEFAULT_DATABASE, destination: Optional[str
         pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=dlt_destination(str(db)),
                                 dataset_name=DATASET, pipelines_dir=str(state_dir(str(db))))
         return pipeline, str(db)
-    pipelines_dir = Path.home() / ".bankconnect" / "pipelines" / destination
     pipeline = dlt.pipeline(pipeline_name=PIPELINE_NAME, destination=destination, dataset_name=DATASET,
-                            pipelines_dir=str(pipelines_dir))
+                            pipelines_dir=str(destination_state_dir(destination)))
+    _quiet_chosen_format_warning()
     return pipeline, destination
+
+
+def destination_state_dir(destination: str) -> Path:
+    """dlt's working folder for a named destination: one per target, never shared by two databases.
+
+    Under DLT_DATA_DIR/pipelines when DLT_DATA_DIR is set, else ~/.bankconnect/pipelines; the folder
+    is `<destination>-<hash>`, the hash of the target's non-secret address (host, port, database,
+    bucket...) as dlt config resolves it, so pointing the credentials elsewhere starts fresh state.
+    """
+    data_dir = os.environ.get("DLT_DATA_DIR")
+    base = Path(data_dir).expanduser() / "pipelines" if data_dir else Path.home() / ".bankconnect" / "pipelines"
+    safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", destination)
+    return base / f"{safe_name}-{_target_hash(destination)}"
+
+
+def can_merge(pipeline: Any) -> bool:
+    """Whether the destination replaces a session's rows on reload (merge delete-insert); plain files cannot."""
+    return "delete-insert" in (pipeline.destination.capabilities().supported_merge_strategies or ())
+
+
+def append_only(source: Any) -> Any:
+    """Every table appends: each load adds its rows, `sessions.data_load_id` names the current ones."""
+    for resource in source.resources.values():
+        resource.apply_hints(write_disposition="append")
+    return source
+
+
+def loader_file_format(pipeline: Any) -> Optional[str]:
+    """Parquet (Arrow types end to end) where dlt loads it directly; INSERT statements on PostgreSQL.
+
+    PostgreSQL takes Parquet only through an ADBC driver, and dlt's fallback for Arrow data there (CSV
+    COPY) turns '' into null and cannot carry binary columns; INSERT statements keep every value.
+    """
+    destination = pipeline.destination
+    if destination.destination_type.endswith(".postgres"):
+        return "insert_values"
+    formats = destination.capabilities().supported_loader_file_formats or ()
+    return "parquet" if "parquet" in formats else None
+
+
+class _ChosenFormatFilter(logging.Filter):
+    """Drops dlt's per-table notice that Arrow data is converted to INSERT statements: chosen on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "native writer could not be found" not in record.getMessage()
+
+
+def _quiet_chosen_format_warning() -> None:
+    logger = logging.getLogger("dlt")
+    if not any(isinstance(f, _ChosenFormatFilter) for f in logger.filters):
+        logger.addFilter(_ChosenFormatFilter())
+
+
+def missing_destination_config(exc: Any, destination: Optional[str]) -> Exception:
+    """A ConfigError naming the settings dlt could not find for the destination (never their values)."""
+    from sources.bankconnect.errors import ConfigError
+
+    section = (destination or "duckdb").upper()
+    keys = ", ".join(f"DESTINATION__{section}__{f.upper()}" for f in getattr(exc, "fields", ()) if f != "dataset_name")
+    return ConfigError(f"missing configuration for destination {destination}: set {keys or 'its credentials'} "
+                       f"(environment or .dlt/secrets.toml)")
+
+
+def _target_hash(destination: str) -> str:
+    """A short hash of where the destination points, from dlt config; passwords never enter it."""
+    from sources.bankconnect.errors import ConfigError
+
+    from dlt.common.destination.reference import Destination
+    from dlt.common.destination.exceptions import UnknownDestinationModule
+
+    try:
+        factory = Destination.from_reference(destination)
+    except UnknownDestinationModule:
+        raise ConfigError(f"unknown dlt destination {destination!r} (e.g. postgres, filesystem, bigquery)") from None
+    address: dict = {"type": factory.destination_type}
+    try:
+        config = factory.configuration(factory.spec(), accept_partial=True)
+    except Exception:  # unparsable credentials: dlt reports them (without the value) when the run starts
+        config = None
+    credentials = getattr(config, "credentials", None)
+    for key in ("host", "port", "database", "project_id"):
+        value = getattr(credentials, key, None)
+        if value is not None:
+            address[key] = str(value)
+    for key in ("bucket_url", "location"):
+        value = getattr(config, key, None)
+        if value:
+            address[key] = _without_password(str(value))
+    return hashlib.sha256(json.dumps(address, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import dlt
@@ -125,8 +126,10 @@ def session_batches(client: Any, session_ids: List[str], workers: int, batch_row
         todo = session_ids + [sid for sid, entry in known.items() if entry.get("retry") and sid not in named]
     batcher = Batcher(batch_rows)
     try:
-        for outcome in fetch_sessions(client, todo, workers):
-            tables = _remember(known, outcome, load_id, data_tables(outcome, **treatment))
+        prepare = partial(data_tables, **treatment)
+        for outcome in fetch_sessions(client, todo, workers, prepare):
+            tables = _remember(known, outcome, load_id, outcome.tables)
+            outcome.tables = {}  # the batch holds them now; outcomes passed on stay small
             if on_session is not None:
                 on_session(outcome)
             batch = batcher.add(tables)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
 import pyarrow as pa
 
@@ -73,10 +73,14 @@ def fetch_session(client: BankConnectClient, session_id: str) -> SessionOutcome:
                               f"could not flatten: {type(exc).__name__}: {str(exc)[:300]}", raw=raw)
 
 
-def fetch_sessions(client: BankConnectClient, session_ids: Iterable[str], workers: int) -> Iterator[SessionOutcome]:
+def fetch_sessions(client: BankConnectClient, session_ids: Iterable[str], workers: int,
+                   prepare: Optional[Callable[[SessionOutcome], Dict[str, pa.Table]]] = None
+                   ) -> Iterator[SessionOutcome]:
     """Fetch sessions on a bounded pool (at most 2 x workers in flight), yielding as they finish.
 
-    An AuthError stops everything: queued sessions are cancelled and the error is raised.
+    `prepare` (e.g. personal-data treatment, compressing the raw documents) runs on the pool too,
+    where Arrow and zstd work in parallel; it replaces the outcome's tables and its raw documents
+    are released. An AuthError stops everything: queued sessions are cancelled and it is raised.
     """
     ids = iter(session_ids)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bankconnect") as pool:
@@ -84,7 +88,7 @@ def fetch_sessions(client: BankConnectClient, session_ids: Iterable[str], worker
         try:
             while True:
                 for session_id in ids:
-                    pending.add(pool.submit(fetch_session, client, session_id))
+                    pending.add(pool.submit(_fetch_and_prepare, client, session_id, prepare))
                     if len(pending) >= 2 * workers:
                         break
                 if not pending:
@@ -95,6 +99,15 @@ def fetch_sessions(client: BankConnectClient, session_ids: Iterable[str], worker
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _fetch_and_prepare(client: BankConnectClient, session_id: str,
+                       prepare: Optional[Callable[[SessionOutcome], Dict[str, pa.Table]]]) -> SessionOutcome:
+    outcome = fetch_session(client, session_id)
+    if prepare is not None:
+        outcome.tables = prepare(outcome)
+        outcome.raw = {}
+    return outcome
 
 
 def session_row(outcome: SessionOutcome, first_seen_at: datetime, data_load_id: Optional[str],
