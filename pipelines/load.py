@@ -84,6 +84,10 @@ def run_load(
         if on_session is not None:
             on_session(outcome)
 
+    if pipeline.has_pending_data:
+        # A killed run left packages behind. dlt finishes them below, but may repeat copy jobs that
+        # had already committed; fetching their sessions again in this run replaces those rows.
+        ids += [s for s in sessions_in_pending_packages(pipeline) if s not in ids]
     kwargs: Dict[str, Any] = {"session_ids": ids, "on_session": collect}
     if base_url:
         kwargs["base_url"] = base_url
@@ -155,6 +159,14 @@ def remove_replaced_rows(pipeline: Any) -> int:
                 f"and s.data_load_id <> {name}._dlt_load_id)")
             deleted += _rowcount(rows)
     return deleted
+
+
+def sessions_in_pending_packages(pipeline: Any) -> List[str]:
+    """Sessions that have rows (their `sessions` row at least) in a load package not yet finished."""
+    pending = set(pipeline.list_extracted_load_packages()) | set(pipeline.list_normalized_load_packages())
+    known = pipeline.state.get("sources", {}).get("bankconnect", {}).get("sessions", {})
+    return [sid for sid, entry in known.items()
+            if entry.get("load_id") in pending or entry.get("data_load_id") in pending]
 
 
 def purge_sessions(pipeline: Any, session_ids: List[str]) -> int:

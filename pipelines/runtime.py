@@ -22,6 +22,9 @@ _DLT_DEFAULTS = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     "NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true",
     "RUNTIME__LOG_LEVEL": "WARNING",
+    # loaded files and the merge staging tables hold personal data: do not keep them around
+    "LOAD__DELETE_COMPLETED_JOBS": "true",
+    "LOAD__TRUNCATE_STAGING_DATASET": "true",
 }
 
 

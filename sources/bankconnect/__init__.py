@@ -163,6 +163,7 @@ def _remember(known: Dict[str, Dict[str, Any]], outcome: SessionOutcome, load_id
         "first_seen_at": first_seen.isoformat(),
         "data_load_id": data_load_id,
         "data_loaded_at": data_loaded_at.isoformat() if data_loaded_at else None,
+        "load_id": load_id,  # the load that last wrote its `sessions` row
     }
     tables = dict(tables)
     tables["sessions"] = session_row(outcome, first_seen, data_load_id, data_loaded_at)

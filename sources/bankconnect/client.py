@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Optional, Tuple
@@ -18,6 +19,11 @@ from . import settings
 from .errors import AuthError, ConfigError, SessionError
 
 _SESSION_ID_RE = re.compile(settings.SESSION_ID_PATTERN)
+_NON_FINITE_LITERAL = re.compile(rb"\bNaN\b|\bInfinity\b")
+# A \uD800-\uDBFF escape followed by a \uDC00-\uDFFF one is a pair (one character); either alone is
+# not text. The backslashes before it must be an even number (else the backslash is escaped).
+_SURROGATE_ESCAPE = re.compile(
+    rb"(?<!\\)((?:\\\\)*)(?:(\\u[dD][89abAB][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?|\\u[dD][c-fC-F][0-9a-fA-F]{2})")
 
 
 def validate_session_id(session_id: Any) -> str:
@@ -53,6 +59,7 @@ class Fetched:
 
     data: Any
     raw: bytes
+    repairs: Tuple[str, ...] = ()  # what had to be repaired to read it (see parse_json)
 
 
 class BankConnectClient:
@@ -114,23 +121,27 @@ class BankConnectClient:
 
     def _get(self, path: str, session_id: str) -> Fetched:
         url = self.base_url + path.format(session_id=validate_session_id(session_id))
+        document = path.rstrip("/").rsplit("/", 1)[-1]  # session_status | insights
         try:
             response = self._client.session.get(url, headers=self._headers)
         except RequestException as exc:  # retries exhausted on resets/timeouts/truncation
             raise SessionError(
-                settings.FAILED, settings.TRANSIENT_FAILURE, f"{type(exc).__name__} after retries"
+                settings.FAILED, settings.TRANSIENT_FAILURE, f"{document}: {type(exc).__name__} after retries"
             ) from None
-        return _interpret(response)
+        return _interpret(response, document)
 
 
-def _interpret(response: Response) -> Fetched:
+def _interpret(response: Response, document: str = "response") -> Fetched:
     """Turn a final (post-retry) response into a document or the documented outcome."""
     status = response.status_code
-    body, parsed = _parse(response)
+    body, parsed, repairs = _parse(response)
     if status == 200:
         if not parsed:
-            raise SessionError(settings.FAILED, settings.TRANSIENT_FAILURE, "response body is not JSON after retries")
-        return Fetched(body, response.content)
+            kind = response.headers.get("Content-Type") or "no Content-Type"
+            raise SessionError(settings.FAILED, settings.TRANSIENT_FAILURE,
+                               f"{document}: response body is not JSON after retries "
+                               f"(HTTP 200, {kind}, {len(response.content)} bytes)")
+        return Fetched(body, response.content, repairs)
     code, message = _error_fields(body if parsed else None)
     if status in settings.AUTH_HTTP_STATUSES or code in settings.AUTH_ERROR_CODES:
         detail = f"{code}: {message}" if code else f"HTTP {status}"
@@ -138,20 +149,55 @@ def _interpret(response: Response) -> Fetched:
     if code in settings.ERROR_CODE_STATUS:
         raise SessionError(settings.ERROR_CODE_STATUS[code], code, message)
     if status == 429 or status >= 500:
-        raise SessionError(settings.FAILED, settings.TRANSIENT_FAILURE, f"HTTP {status} after retries")
+        raise SessionError(settings.FAILED, settings.TRANSIENT_FAILURE, f"{document}: HTTP {status} after retries")
     raise SessionError(settings.FAILED, code or f"HTTP_{status}", message or f"unexpected HTTP {status}")
 
 
-def _parse(response: Response) -> Tuple[Any, bool]:
+def _parse(response: Response) -> Tuple[Any, bool, Tuple[str, ...]]:
+    """(document, whether the body is JSON, repairs)."""
     cached = getattr(response, "_bankconnect_json", None)
     if cached is not None:
         return cached
     try:
-        result = (orjson.loads(response.content), True)
-    except (orjson.JSONDecodeError, RequestException):
-        result = (None, False)
+        document, repairs = parse_json(response.content)
+        result = (document, True, repairs)
+    except (ValueError, RecursionError, RequestException):
+        result = (None, False, ())
     response._bankconnect_json = result  # parsed once, reused after the retry check
     return result
+
+
+def parse_json(raw: bytes) -> Tuple[Any, Tuple[str, ...]]:
+    """A JSON document and what had to be repaired to read it; raises ValueError when it is not JSON.
+
+    Two things a strict parser (orjson) rejects are read anyway, so that the session loads instead
+    of being retried as unreadable on every run: lone UTF-16 surrogate escapes (half an emoji, from
+    text cut by a UTF-16 system) become U+FFFD, and bare NaN/Infinity literals (Python's json
+    module writes them) are read by the standard library (the flatteners report those values).
+    """
+    try:
+        return orjson.loads(raw), ()
+    except orjson.JSONDecodeError:
+        pass
+    repairs: Tuple[str, ...] = ()
+    lone = [0]
+
+    def keep_pairs(m: "re.Match[bytes]") -> bytes:
+        if m[2] and m[3]:
+            return m[0]
+        lone[0] += 1
+        return m[1] + rb"\ufffd"
+
+    fixed = _SURROGATE_ESCAPE.sub(keep_pairs, raw)
+    if lone[0]:
+        repairs = (f"{lone[0]} lone UTF-16 surrogate escape(s) replaced by U+FFFD",)
+        try:
+            return orjson.loads(fixed), repairs
+        except orjson.JSONDecodeError:
+            pass
+    if not _NON_FINITE_LITERAL.search(fixed):
+        raise ValueError("not JSON")
+    return json.loads(fixed), repairs
 
 
 def _error_fields(body: Any) -> Tuple[Optional[str], str]:

@@ -53,14 +53,15 @@ def fetch_session(client: BankConnectClient, session_id: str) -> SessionOutcome:
         status_payload = status_doc.data
         insights_available = status_payload.get("insights_available") if isinstance(status_payload, dict) else None
         if _all_accounts_failed(status_payload):
-            tables, _, _ = flatten_session(session_id, status_payload, None)
+            tables, _, _ = flatten_session(session_id, status_payload, None, _repairs(session_status=status_doc))
             first = status_payload["accounts"][0]
             return SessionOutcome(session_id, settings.FAILED, settings.ALL_ACCOUNTS_FAILED,
                                   f"every account failed (first: {first.get('error_code')}: {first.get('error_message')})",
                                   insights_available, None, tables, raw)
         insights_doc = client.insights(session_id)
         raw["insights"] = insights_doc.raw
-        tables, header, _ = flatten_session(session_id, status_payload, insights_doc.data)
+        tables, header, _ = flatten_session(session_id, status_payload, insights_doc.data,
+                                            _repairs(session_status=status_doc, insights=insights_doc))
         return SessionOutcome(session_id, settings.COMPLETED, None, None, insights_available, header, tables, raw)
     except SessionError as exc:
         return SessionOutcome(session_id, exc.status, exc.code, exc.message, raw=raw)
@@ -176,6 +177,11 @@ class Batcher:
                  for name, chunks in self._chunks.items()}
         self._chunks, self._rows = {}, 0
         return batch
+
+
+def _repairs(**documents: Any) -> List[tuple]:
+    """(document, what was repaired to read it) for data_issues (see client.parse_json)."""
+    return [(name, repair) for name, doc in documents.items() for repair in getattr(doc, "repairs", ())]
 
 
 def _all_accounts_failed(payload: Any) -> bool:

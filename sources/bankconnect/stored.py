@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Dict, Mapping
 
-import orjson
 import pyarrow as pa
 
 from . import settings
-from .client import Fetched
+from .client import Fetched, parse_json
 from .errors import SessionError
 
 NO_RAW_COPY = "NO_RAW_COPY"
@@ -39,6 +38,7 @@ class StoredDocuments:
         compressed, size = stored
         raw = pa.decompress(compressed, decompressed_size=size, codec="zstd", asbytes=True)
         try:
-            return Fetched(orjson.loads(raw), raw)
-        except orjson.JSONDecodeError:
+            data, repairs = parse_json(raw)
+        except ValueError:
             raise SessionError(settings.FAILED, settings.INVALID_PAYLOAD, f"stored {kind} is not JSON") from None
+        return Fetched(data, raw, repairs)

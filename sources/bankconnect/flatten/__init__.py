@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import pyarrow as pa
 
@@ -14,13 +14,15 @@ from .status import session_status as _session_status
 __all__ = ["TableSet", "InsightsHeader", "flatten_session"]
 
 
-def flatten_session(session_id: str, status_payload: Any, insights_payload: Optional[Any]) -> tuple:
+def flatten_session(session_id: str, status_payload: Any, insights_payload: Optional[Any],
+                    repairs: Sequence[Tuple[str, str]] = ()) -> tuple:
     """All rows of one session, keyed by the requested session id.
 
     Args:
         session_id: the id the user asked for (rows are keyed by it, whatever the payload says).
         status_payload: the session_status document.
         insights_payload: the insights document, or None when insights were not fetched.
+        repairs: (document, what was repaired) to read the documents at all, recorded as issues.
 
     Returns:
         (tables: dict table name -> pa.Table, header: InsightsHeader or None, issues: list).
@@ -29,6 +31,8 @@ def flatten_session(session_id: str, status_payload: Any, insights_payload: Opti
         PayloadError: a document does not have the documented top-level shape.
     """
     tables = TableSet(session_id)
+    for document, repair in repairs:
+        tables.issue(None, document, "coerced", repair)
     _session_status(tables, status_payload)
     header = _insights(tables, insights_payload) if insights_payload is not None else None
     if header and header.payload_session_id not in (None, session_id):

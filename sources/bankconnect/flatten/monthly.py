@@ -22,7 +22,8 @@ def monthly_analysis(tables: TableSet, account_id: Optional[str], value: Dict[st
         metrics.extend([metric] * len(by_month))
         labels.extend(by_month.keys())
         values.extend(by_month.values())
-    numbers, texts = scalar_columns(values)
+    numbers, texts = scalar_columns(values, lambda i, message: tables.issue(
+        account_id, f"{path}.{metrics[i]}", "coerced", f"{labels[i]}: {message}"))
     columns = {"metric": metrics, "month": tables.months(labels, account_id, f"{path}.month"),
                "value": numbers, "value_text": texts}
     tables.add(table, columns, account_id)

@@ -18,7 +18,8 @@ _FULL_SETS = (frozenset(range(12)), frozenset(range(6)))
 def predictors(tables: TableSet, account_id: str, value: Dict[str, Any], path: str) -> None:
     """Every key into `predictors`; indexed families into `predictors_monthly` with their month."""
     names = list(value.keys())
-    numbers, texts = scalar_columns(list(value.values()))
+    numbers, texts = scalar_columns(
+        list(value.values()), lambda i, message: tables.issue(account_id, f"{path}.{names[i]}", "coerced", message))
     tables.add("predictors", {"name": names, "value": numbers, "value_text": texts}, account_id)
 
     families, month_positions = _indexed_families(tuple(names))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import orjson
@@ -20,7 +21,11 @@ _INT64 = 2**63
 
 def to_json(value: Any) -> str:
     """Compact JSON text of any payload value (non-JSON leftovers become strings)."""
-    return orjson.dumps(value, default=str).decode()
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:
+        # orjson stops at 255 levels of nesting; a parsed document can hold up to 1024.
+        return _deep_json(value)
 
 
 def str_array(values: Sequence[Any], report: Report) -> pa.Array:
@@ -32,30 +37,40 @@ def str_array(values: Sequence[Any], report: Report) -> pa.Array:
 
 
 def float_array(values: Sequence[Any], report: Report) -> pa.Array:
-    """Doubles; numeric strings such as "1,234.50" are read (reported), other values become null."""
-    try:
-        return pa.array(values, type=pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-        return pa.array([_number(v, i, report) for i, v in enumerate(values)], type=pa.float64())
+    """Doubles; numeric strings such as "1,234.50" are read (reported); booleans, NaN, infinity and
+    other values become null (reported)."""
+    # pyarrow reads True as 1.0 without a word: booleans take the reporting path.
+    if bool not in set(map(type, values)):
+        try:
+            floats = pa.array(values, type=pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            pass
+        else:
+            if pc.all(pc.is_finite(floats)).as_py() is not False:  # None: no values
+                return floats
+    return pa.array([_number(v, i, report) for i, v in enumerate(values)], type=pa.float64())
 
 
 def int_array(values: Sequence[Any], report: Report) -> pa.Array:
     """Integers; whole floats and numeric strings are read, anything else is null (reported)."""
-    try:
-        return pa.array(values, type=pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-        out: List[Optional[int]] = []
-        for i, v in enumerate(values):
-            n = _number(v, i, report) if not isinstance(v, float) else v
-            if n is not None and (n != n or n != int(n) or abs(n) >= 2**63):
-                report(i, f"not a whole number: {_short(v)}")
-                n = None
-            out.append(None if n is None else int(n))
-        return pa.array(out, type=pa.int64())
+    # pyarrow truncates 12.5 to 12 without a word: floats take the checking path.
+    if not {float, bool} & set(map(type, values)):
+        try:
+            return pa.array(values, type=pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            pass
+    out: List[Optional[int]] = []
+    for i, v in enumerate(values):
+        n = _number(v, i, report) if type(v) is not float else v
+        if n is not None and (n != n or abs(n) >= 2**63 or n != int(n)):
+            report(i, f"not a whole number, kept as null: {_short(v)}")
+            n = None
+        out.append(None if n is None else int(n))
+    return pa.array(out, type=pa.int64())
 
 
 def bool_array(values: Sequence[Any], report: Report) -> pa.Array:
-    """Booleans; "true"/"false", 1/0 are read, anything else is null (reported)."""
+    """Booleans; "true"/"false", "yes"/"no", 1/0 are read (reported), anything else is null (reported)."""
     try:
         return pa.array(values, type=pa.bool_())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
@@ -68,10 +83,10 @@ def money_array(values: Sequence[Any], report: Report) -> pa.Array:
     A third decimal is rounded half-to-even and reported; NaN, infinity and amounts beyond
     DECIMAL(18,2) become null and are reported (the original value is kept in the report).
     """
-    floats = float_array(values, report)
+    floats = float_array(values, report)  # never NaN or infinite
     scaled = pc.multiply(floats, 100.0)
     off = pc.greater(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)
-    unsafe = pc.or_kleene(pc.invert(pc.is_finite(floats)), pc.greater(pc.abs(floats), _MONEY_MAX))
+    unsafe = pc.greater(pc.abs(floats), _MONEY_MAX)
     if pc.any(pc.or_kleene(off, unsafe)).as_py():
         floats = _repair_money(floats, off, unsafe, report)
     return pc.cast(floats, MONEY)
@@ -92,19 +107,27 @@ def timestamp_array(values: Sequence[Any], report: Report) -> pa.Array:
     return pa.array(_parse_all(values, parse_timestamp, "timestamp", report), type=TIMESTAMP)
 
 
-def scalar_columns(values: Sequence[Any]) -> Tuple[List[Optional[float]], List[Optional[str]]]:
+def scalar_columns(values: Sequence[Any], report: Optional[Report] = None
+                   ) -> Tuple[List[Optional[float]], List[Optional[str]]]:
     """Split free-typed metric values into (value, value_text).
 
     Numbers go to value; booleans to value as 1/0; strings to value_text (and to value too when
-    they read as a number); objects and lists to value_text as JSON.
+    they read as a number); objects and lists to value_text as JSON. Integers beyond 64 bits and
+    NaN/infinity (a `NaN` literal) go to value_text only, reported.
     """
     numbers: List[Optional[float]] = []
     texts: List[Optional[str]] = []
-    for v in values:
+    for i, v in enumerate(values):
         t = type(v)
         if t is float:
-            numbers.append(v)
-            texts.append(None)
+            if v - v == 0.0:  # finite
+                numbers.append(v)
+                texts.append(None)
+            else:
+                numbers.append(None)
+                texts.append(str(v))
+                if report is not None:
+                    report(i, f"not a finite number, kept as text: {v!r}")
         elif t is int:
             if -_INT64 <= v < _INT64:
                 numbers.append(v)
@@ -112,6 +135,8 @@ def scalar_columns(values: Sequence[Any]) -> Tuple[List[Optional[float]], List[O
             else:  # beyond what Arrow converts: keep the digits as text
                 numbers.append(None)
                 texts.append(str(v))
+                if report is not None:
+                    report(i, f"integer beyond 64 bits, kept as text: {_short(v)}")
         elif v is None:
             numbers.append(None)
             texts.append(None)
@@ -177,14 +202,18 @@ def _number(value: Any, index: int, report: Report) -> Optional[float]:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        report(index, f"boolean where a number was expected: {value!r}")
-        return float(value)
+        report(index, f"boolean where a number was expected, kept as null: {value!r}")
+        return None
     if isinstance(value, (int, float)):
         try:
-            return float(value)
+            number = float(value)
         except OverflowError:
             report(index, f"number too large, kept as null: {_short(value)}")
             return None
+        if number - number != 0.0:  # NaN or infinity (a `NaN` literal in the document)
+            report(index, f"not a finite number, kept as null: {value!r}")
+            return None
+        return number
     if isinstance(value, str):
         parsed = _float_or_none(value.replace(",", "").replace("\u20b9", "").strip())
         if parsed is not None:
@@ -197,11 +226,13 @@ def _number(value: Any, index: int, report: Report) -> Optional[float]:
 def _bool(value: Any, index: int, report: Report) -> Optional[bool]:
     if value is None or isinstance(value, bool):
         return value
-    lowered = str(value).strip().lower()
-    if lowered in ("true", "1", "yes", "1.0"):
-        return True
-    if lowered in ("false", "0", "no", "0.0", ""):
-        return False
+    if value == "":
+        return None
+    lowered = str(value).strip().lower() if isinstance(value, (str, int, float)) else None
+    for result, spellings in ((True, ("true", "1", "yes", "1.0")), (False, ("false", "0", "no", "0.0"))):
+        if lowered in spellings:
+            report(index, f"boolean sent as {type(value).__name__}, read as {result}: {_short(value)}")
+            return result
     report(index, f"not a boolean, kept as null: {_short(value)}")
     return None
 
@@ -225,5 +256,38 @@ def _text(value: Any) -> Optional[str]:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = to_json(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _deep_json(value: Any) -> str:
+    """JSON text of a value nested deeper than orjson (or the interpreter's recursion) allows."""
+    out: List[str] = []
+    stack: List[Any] = [value]
+    close = object()  # markers: (close, "]") ends a list, (close, "}") an object
+    while stack:
+        item = stack.pop()
+        if type(item) is tuple and len(item) == 2 and item[0] is close:
+            out.append(item[1])
+        elif isinstance(item, list):
+            out.append("[")
+            stack.append((close, "]"))
+            for i in range(len(item) - 1, -1, -1):
+                stack.append(item[i])
+                if i:
+                    stack.append((close, ","))
+        elif isinstance(item, dict):
+            out.append("{")
+            stack.append((close, "}"))
+            keys = list(item)
+            for i in range(len(keys) - 1, -1, -1):
+                stack.append(item[keys[i]])
+                stack.append((close, json.dumps(str(keys[i]), ensure_ascii=False) + ":"))
+                if i:
+                    stack.append((close, ","))
+        else:
+            out.append(orjson.dumps(item, default=str).decode())
+    return "".join(out)
