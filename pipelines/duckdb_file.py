@@ -9,10 +9,12 @@ client names every table catalog.schema.table.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Optional
 
 ALIAS = "bankconnect_file"
+DUCKDB_MEMORY_LIMIT = "512MB"
 
 
 def connect(path: str, read_only: bool = False) -> Any:
@@ -39,7 +41,12 @@ def dlt_destination(path: str) -> Any:
         def client_class(self) -> Any:
             return _client_class()
 
-    return bankconnect_duckdb(credentials=str(path))
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    # DuckDB takes up to 80% of RAM by default; merging a large load then grows the process with
+    # the data. A fixed budget (spilling to disk beyond it) keeps a run's memory flat.
+    limit = os.environ.get("BANKCONNECT_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT)
+    return bankconnect_duckdb(credentials=DuckDbCredentials(str(path), global_config={"memory_limit": limit}))
 
 
 def _client_class() -> Any:

@@ -16,6 +16,7 @@ from sources.bankconnect.tables import SESSION_DATA_TABLES
 
 from .runtime import DATASET, append_only, can_merge, loader_file_format, make_pipeline, missing_destination_config
 
+SESSIONS_PER_LOAD = 250
 _ERROR_ORDER = ("failed", "not_found", "deleted", "not_requested", "pending")
 
 
@@ -50,6 +51,7 @@ def run_load(
     pii: Optional[str] = None,
     keep_raw: Optional[bool] = None,
     purge_deleted: bool = False,
+    sessions_per_load: int = SESSIONS_PER_LOAD,
 ) -> LoadSummary:
     """Load the given sessions plus every session an earlier run left not ready.
 
@@ -63,13 +65,12 @@ def run_load(
         pii: personal data: keep (default), mask, hash or drop (see sources.bankconnect.pii).
         keep_raw: keep fetched documents in raw_payloads (default: only with pii keep).
         purge_deleted: delete every row of sessions the API now reports as SESSION_DELETED.
+        sessions_per_load: sessions per dlt load package (memory and durability per step).
 
     Raises:
         ConfigError: bad ids, base URL or missing credentials. AuthError: credentials refused.
         LoadError: the destination did not take the data.
     """
-    import dlt
-    from dlt.common.configuration.exceptions import ConfigFieldMissingException
     from dlt.pipeline.exceptions import PipelineStepFailed
 
     from sources.bankconnect import bankconnect_source
@@ -88,7 +89,7 @@ def run_load(
         # A killed run left packages behind. dlt finishes them below, but may repeat copy jobs that
         # had already committed; fetching their sessions again in this run replaces those rows.
         ids += [s for s in sessions_in_pending_packages(pipeline) if s not in ids]
-    kwargs: Dict[str, Any] = {"session_ids": ids, "on_session": collect}
+    kwargs: Dict[str, Any] = {"on_session": collect}
     if base_url:
         kwargs["base_url"] = base_url
     if workers:
@@ -97,40 +98,43 @@ def run_load(
         kwargs["pii"] = pii
     if keep_raw is not None:
         kwargs["keep_raw"] = keep_raw
-    try:
-        source = bankconnect_source(**kwargs)
-    except ConfigFieldMissingException as exc:
-        missing = ", ".join(f"SOURCES__BANKCONNECT__{f.upper()}" for f in exc.fields)
-        raise ConfigError(f"missing configuration: set {missing} (environment or .dlt/secrets.toml)") from None
-    if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
-        append_only(source)
+    # One load package per chunk of sessions: the destination's work (and memory) per load stays
+    # bounded, and each finished chunk is durable even if a later one fails.
+    chunks = [ids[i:i + sessions_per_load] for i in range(0, len(ids), sessions_per_load)] or [[]]
+    rows: Counter = Counter()
+    load_ids: List[str] = []
     try:
         if pipeline.has_pending_data:
             # A killed run left packages behind: finish them first (dlt would otherwise load only
             # those and skip this run's sessions), then clean what they replaced.
             pipeline.run()
             remove_replaced_rows(pipeline)
-        info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
+        for number, chunk in enumerate(chunks):
+            # sessions left pending by earlier runs ride along with the first chunk
+            source = _make_source(bankconnect_source, kwargs, chunk, retry_pending=number == 0)
+            if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
+                append_only(source)
+            info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
+            load_ids += info.loads_ids
+            normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+            if normalize is not None:
+                rows.update({t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")})
+            remove_replaced_rows(pipeline)
     except PipelineStepFailed as exc:
         cause = _our_error(exc, destination)
         if cause is not None:
             raise cause from None
         raise LoadError(f"load failed at step {exc.step}: {_one_line(exc.exception)}") from None
-    remove_replaced_rows(pipeline)
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
 
-    summary = LoadSummary(database=where, load_ids=list(info.loads_ids))
+    summary = LoadSummary(database=where, load_ids=load_ids, rows=dict(sorted(rows.items())))
     summary.sessions = dict(Counter(o.status for o in outcomes))
     summary.problems = [
         {"session_id": o.session_id, "status": o.status, "error_code": o.error_code, "error_message": o.error_message}
         for o in sorted((o for o in outcomes if o.status != COMPLETED),
                         key=lambda o: (_ERROR_ORDER.index(o.status) if o.status in _ERROR_ORDER else 9, o.session_id))
     ]
-    trace = pipeline.last_trace
-    normalize = trace.last_normalize_info if trace else None
-    if normalize is not None:
-        summary.rows = {t: n for t, n in sorted(normalize.row_counts.items()) if not t.startswith("_dlt")}
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -159,6 +163,17 @@ def remove_replaced_rows(pipeline: Any) -> int:
                 f"and s.data_load_id <> {name}._dlt_load_id)")
             deleted += _rowcount(rows)
     return deleted
+
+
+def _make_source(factory: Callable[..., Any], kwargs: Dict[str, Any], session_ids: List[str],
+                 retry_pending: bool) -> Any:
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+    try:
+        return factory(session_ids=session_ids, retry_pending=retry_pending, **kwargs)
+    except ConfigFieldMissingException as exc:
+        missing = ", ".join(f"SOURCES__BANKCONNECT__{f.upper()}" for f in exc.fields)
+        raise ConfigError(f"missing configuration: set {missing} (environment or .dlt/secrets.toml)") from None
 
 
 def sessions_in_pending_packages(pipeline: Any) -> List[str]:

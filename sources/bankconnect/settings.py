@@ -46,4 +46,4 @@ REQUEST_BACKOFF_FACTOR = 0.5
 REQUEST_MAX_RETRY_DELAY_SECONDS = 30.0
 
 # Rows buffered across sessions before a batch is handed to dlt (bounds memory, amortises overhead).
-BATCH_ROWS = 250_000
+BATCH_ROWS = 100_000
