@@ -131,8 +131,9 @@ def format_demo(result: DemoResult) -> str:
 def _models_line(models: Optional[object]) -> str:
     built = getattr(models, "models", None) or []
     checks = getattr(models, "checks", None) or {}
-    problems = sum(checks.values()) if isinstance(checks, dict) else 0
-    return f"{len(built)} built in schema analytics; data-quality checks report {problems} problem row(s)"
+    found = {name: n for name, n in (checks.items() if isinstance(checks, dict) else []) if n}
+    detail = ", ".join(f"{name} {n}" for name, n in found.items()) if found else "none"
+    return f"{len(built)} built in schema analytics; data-quality problem rows: {detail}"
 
 
 def _counts(counts: Dict[str, int]) -> str:
