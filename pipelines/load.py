@@ -116,9 +116,7 @@ def run_load(
                 append_only(source)
             info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
             load_ids += info.loads_ids
-            normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
-            if normalize is not None:
-                rows.update({t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")})
+            rows.update(row_counts(pipeline))
             remove_replaced_rows(pipeline)
     except PipelineStepFailed as exc:
         cause = _our_error(exc, destination)
@@ -128,15 +126,29 @@ def run_load(
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
 
-    summary = LoadSummary(database=where, load_ids=load_ids, rows=dict(sorted(rows.items())))
-    summary.sessions = dict(Counter(o.status for o in outcomes))
-    summary.problems = [
-        {"session_id": o.session_id, "status": o.status, "error_code": o.error_code, "error_message": o.error_message}
-        for o in sorted((o for o in outcomes if o.status != COMPLETED),
-                        key=lambda o: (_ERROR_ORDER.index(o.status) if o.status in _ERROR_ORDER else 9, o.session_id))
-    ]
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return summarise(where, outcomes, rows, load_ids, started)
+
+
+def summarise(where: str, outcomes: List[SessionOutcome], rows: Dict[str, int], load_ids: List[str],
+              started: float) -> LoadSummary:
+    """A LoadSummary: sessions by status, problems worst first, rows per table, time since `started`."""
+    problems = sorted((o for o in outcomes if o.status != COMPLETED),
+                      key=lambda o: (_ERROR_ORDER.index(o.status) if o.status in _ERROR_ORDER else 9, o.session_id))
+    return LoadSummary(
+        database=where, load_ids=load_ids, rows=dict(sorted(rows.items())),
+        sessions=dict(Counter(o.status for o in outcomes)),
+        problems=[{"session_id": o.session_id, "status": o.status, "error_code": o.error_code,
+                   "error_message": o.error_message} for o in problems],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def row_counts(pipeline: Any) -> Dict[str, int]:
+    """Rows the last `pipeline.run` wrote per table (dlt's own tables left out)."""
+    normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+    if normalize is None:
+        return {}
+    return {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
 
 
 def remove_replaced_rows(pipeline: Any) -> int:

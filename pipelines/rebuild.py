@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any, Dict, Iterable, List, Optional
 
 from sources.bankconnect.client import validate_session_id
 from sources.bankconnect.errors import ConfigError
 
 from .duckdb_file import connect
-from .load import LoadError, LoadSummary, remove_replaced_rows
+from .load import LoadError, LoadSummary, remove_replaced_rows, row_counts, summarise
 from .runtime import DATASET, make_pipeline
 
 
@@ -46,15 +45,7 @@ def run_rebuild(duckdb_path: str, session_ids: Iterable[str] = (), *, pii: Optio
     except PipelineStepFailed as exc:
         raise LoadError(f"rebuild failed at step {exc.step}: {' '.join(str(exc.exception).split())[:300]}") from None
     remove_replaced_rows(pipeline)
-    summary = LoadSummary(database=where, load_ids=list(info.loads_ids))
-    summary.sessions = dict(Counter(o.status for o in outcomes))
-    summary.problems = [{"session_id": o.session_id, "status": o.status, "error_code": o.error_code,
-                         "error_message": o.error_message} for o in outcomes if o.status != "completed"]
-    normalize = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
-    if normalize is not None:
-        summary.rows = {t: n for t, n in sorted(normalize.row_counts.items()) if not t.startswith("_dlt")}
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return summarise(where, outcomes, row_counts(pipeline), list(info.loads_ids), started)
 
 
 def _stored_documents(duckdb_path: str, session_ids: List[str]) -> Dict[str, Dict[str, tuple]]:
