@@ -1,0 +1,93 @@
+"""The reference floor: DuckDB alone reads the insights JSON files into typed tables with SQL.
+
+`python -m benchmarks.reference --files-list LIST --db PATH` (LIST: one insights file per line).
+Builds `transactions` (one row per transaction, statement order, DECIMAL(18,2) money, DATE days)
+and `eod_balances` (one row per day with a balance; month keys like `Aug-25` are dynamic, read with
+the JSON functions), then prints {"seconds", "rows": {...}} as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+TXN = ("STRUCT(hash VARCHAR, date VARCHAR, transaction_type VARCHAR, amount DECIMAL(18,2), "
+       "balance DECIMAL(18,2), transaction_note VARCHAR, chq_num VARCHAR, category VARCHAR, "
+       "metadata STRUCT(transaction_channel VARCHAR, description VARCHAR, merchant_category VARCHAR, "
+       "unclean_merchant VARCHAR))")
+ACCOUNTS = f"STRUCT(account_id VARCHAR, data STRUCT(transactions {TXN}[], eod_balances JSON))[]"
+
+SQL = """
+create table raw as
+select session_id, accounts
+from read_json($files, format = 'auto', maximum_object_size = 268435456,
+               columns = {{session_id: 'VARCHAR', accounts: '{accounts}'}});
+
+create table transactions as
+with acc as (
+    select r.session_id, a.account_id, a.data.transactions as txns
+    from raw r, unnest(r.accounts) as u(a)
+), t as (
+    select session_id, account_id, generate_subscripts(txns, 1) - 1 as seq, unnest(txns) as t from acc
+)
+select session_id, account_id, seq::INTEGER as seq, t.hash,
+       cast(strptime(t.date, '%Y-%m-%d %H:%M:%S') as DATE) as date,
+       t.transaction_type, t.amount, t.balance, t.transaction_note, t.chq_num, t.category,
+       t.metadata.transaction_channel, t.metadata.description, t.metadata.merchant_category,
+       t.metadata.unclean_merchant
+from t;
+
+create table eod_balances as
+with acc as (
+    select r.session_id, a.account_id, a.data.eod_balances as eod
+    from raw r, unnest(r.accounts) as u(a)
+), months as (
+    select session_id, account_id, eod, unnest(json_keys(eod)) as label from acc
+), lists as (
+    select session_id, account_id,
+           cast(strptime(label, '%b-%y') as DATE) as month,
+           cast(json_extract(eod, '$."' || label || '"') as DOUBLE[]) as daily
+    from months
+    where label not in ('Months_order', 'start_date', 'starting_balance')
+), days as (
+    select session_id, account_id, month, generate_subscripts(daily, 1) as day, unnest(daily) as balance
+    from lists
+)
+select session_id, account_id, cast(month + (day - 1) * interval 1 day as DATE) as date,
+       cast(balance as DECIMAL(18,2)) as balance
+from days
+where balance is not null and day <= day(last_day(month));
+
+drop table raw;
+"""
+
+
+def run(files: list, db: str) -> dict:
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect(db)
+    try:
+        con.execute("set enable_progress_bar = false")
+        for statement in [s for s in SQL.format(accounts=ACCOUNTS).split(";") if s.strip()]:
+            con.execute(statement, {"files": files} if "$files" in statement else None)
+        rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in ("transactions", "eod_balances")}
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return {"seconds": round(time.perf_counter() - started, 3), "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files-list", required=True, type=Path)
+    parser.add_argument("--db", required=True)
+    args = parser.parse_args()
+    files = [line.strip() for line in args.files_list.read_text().splitlines() if line.strip()]
+    print(json.dumps(run(files, args.db)))
+
+
+if __name__ == "__main__":
+    main()

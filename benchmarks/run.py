@@ -1,0 +1,395 @@
+"""`make bench` / `python -m benchmarks.run`: the performance benchmark of issue #6.
+
+Measures, each in a fresh child process (wall time, peak RSS):
+  (a) `bankconnect load` end to end at N and N-large sessions (fresh database each);
+  (b) DuckDB alone reading the same insights files into transactions and eod_balances (the floor);
+  (c) a naive dlt pipeline (raw documents, default normalizer, insert_values);
+plus a re-run with nothing new over `--known` completed sessions, `bankconnect models` on the
+N-large database, and a cProfile of (a). Results go to stdout and bench-out/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from .measure import ChildResult, run_child
+from .payloads import API_KEY, FULL, MINIMAL, SERVER_HASH, TINY, PayloadSet, ensure_payloads, request_counts, serve
+from .report import GIB, Report, Row, Target, fmt_bytes, profile_lines
+
+PY = sys.executable
+# Empty in clean simulator payloads: nothing unknown, nothing coerced.
+MAY_BE_EMPTY = {"unknown_fields", "data_issues"}
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, default=200, help="sessions for (a), (b), (c) and the profile (default 200)")
+    p.add_argument("--n-large", type=int, default=1000, help="sessions for the memory-growth run and models (default 1000)")
+    p.add_argument("--known", type=int, default=10000, help="completed sessions the re-run knows (default 10000)")
+    p.add_argument("--known-mode", choices=("minimal", "tiny"), default="minimal",
+                   help="minimal (default): the N-large database plus small completed sessions up to --known; "
+                        "tiny: --known simulator sessions of 1 account x 3 months x 5 txn into a fresh database (slow)")
+    p.add_argument("--naive-n", type=int, help="sessions for the naive pipeline (default --n); fewer = extrapolated linearly")
+    p.add_argument("--naive-cap", type=float, default=300.0, help="time cap of the naive pipeline, seconds (default 300)")
+    p.add_argument("--naive-mem-cap", type=float, default=0.75,
+                   help="kill the naive pipeline above this share of RAM (default 0.75)")
+    p.add_argument("--cap", type=float, default=600.0, help="time cap of every other child process, seconds")
+    p.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
+    p.add_argument("--quick", action="store_true", help="smoke run: n=20, n-large=60, known=300, naive-n=10")
+    p.add_argument("--out", type=Path, default=Path("bench-out"), help="output folder (gitignored)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n, args.n_large, args.known = 20, 60, 300
+        args.naive_n = args.naive_n or 10
+    args.naive_n = min(args.naive_n or args.n, args.n)
+    return args
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.out: Path = args.out.resolve()
+        self.work = self.out / "work"
+        self.report = Report()
+        self.env = dict(os.environ, SOURCES__BANKCONNECT__API_KEY=API_KEY, SOURCES__BANKCONNECT__SERVER_HASH=SERVER_HASH,
+                        RUNTIME__DLTHUB_TELEMETRY="false", PYTHONUNBUFFERED="1")
+        self.results: Dict[str, Any] = {}
+
+    def log(self, text: str) -> None:
+        print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    def fresh(self, name: str) -> Path:
+        folder = self.work / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
+
+    def child(self, name: str, cmd: List[str], cap: float, mem_cap: Optional[int] = None) -> ChildResult:
+        """A measured child process; its output is kept in bench-out/logs/<name>.log."""
+        logs = self.out / "logs"
+        logs.mkdir(exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
+        return run_child(cmd, cap, self.env, mem_cap=mem_cap, log=logs / f"{safe}.log")
+
+    # --- measured runs -------------------------------------------------------------------------
+
+    def load(self, name: str, ids_file: Path, db: Path, base_url: str, cap: Optional[float] = None) -> ChildResult:
+        cmd = [PY, "-m", "pipelines.cli", "load", "--duckdb", str(db), "--base-url", base_url, "--json"]
+        if ids_file is not None:
+            cmd[4:4] = ["--sessions-file", str(ids_file)]
+        self.log(f"{name}: bankconnect load ...")
+        result = self.child(name, cmd, cap or self.args.cap)
+        self.log(f"{name}: {result.seconds:.1f} s, peak RSS {fmt_bytes(result.peak_rss)}"
+                 + ("" if result.ok else f" FAILED {result.describe_failure()}"))
+        return result
+
+    def loader_row(self, key: str, label: str, n: int, result: ChildResult, db: Path) -> Row:
+        if not result.ok:
+            return Row(label, n, None, peak_rss=result.peak_rss, note=result.describe_failure(), failed="FAILED")
+        summary = result.json()
+        rows = sum(summary["rows"].values())
+        tables = table_counts(db)
+        empty = sorted(t for t, c in tables.items() if not c)
+        note = (f"sessions {summary['sessions']}; {len(tables) - len(empty)}/{len(tables)} tables with rows"
+                + (f" (empty: {', '.join(empty)})" if empty else ""))
+        self.results[key] = {"seconds": result.seconds, "peak_rss": result.peak_rss, "summary": summary,
+                               "tables": tables}
+        return Row(label, n, result.seconds, rows, result.peak_rss, note, cpu=result.cpu)
+
+    def run(self) -> Report:
+        a, started, busy_start, own_start = self.args, time.perf_counter(), machine_busy(), own_cpu()
+        self.out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.work, ignore_errors=True)
+        shutil.rmtree(self.out / "logs", ignore_errors=True)
+        self.log(f"payloads: {max(a.n, a.n_large)} sessions {FULL.key} ...")
+        big, gen_seconds = ensure_payloads(self.out, max(a.n, a.n_large), FULL)
+        small = PayloadSet(big.root, big.ids[:a.n])
+        large = PayloadSet(big.root, big.ids[:a.n_large])
+        self.work.mkdir(parents=True)
+        ids_n, ids_large = small.write_ids(self.work / "ids-n.txt"), large.write_ids(self.work / "ids-large.txt")
+        mb = small.insights_bytes() / a.n / 1e6
+        self.report.notes.append(f"Payloads: simulator seed 1, 2 accounts x 12 months x 100 transactions a month, "
+                                 f"full predictor and monthly_analysis key sets; insights {mb:.2f} MB a session; "
+                                 f"served from files by `benchmarks.serve` (the simulator's HTTP server) in its own process; "
+                                 f"generation {gen_seconds:.0f} s (reused on later runs).")
+        with serve(big.root) as url:
+            self.measure_a_b_c(small, ids_n, url)
+            self.measure_profile(ids_n, url)
+            large_db = self.measure_large(ids_large, url)
+        self.measure_known(large_db)
+        self.check_targets()
+        busy, ours = machine_busy() - busy_start, own_cpu() - own_start
+        elapsed = time.perf_counter() - started
+        others = max(busy - ours, 0.0)
+        self.report.notes.append(
+            f"Other processes on the machine used {others:.0f} CPU-seconds during the {elapsed:.0f} s run "
+            f"({100 * others / (elapsed * (os.cpu_count() or 1)):.0f}% of its {os.cpu_count()} CPUs; the benchmark's own "
+            f"processes used {ours:.0f}): when that is high, the times above are inflated.")
+        self.report.total_seconds = time.perf_counter() - started
+        return self.report
+
+    def measure_a_b_c(self, small: PayloadSet, ids_n: Path, url: str) -> None:
+        a = self.args
+        db = self.fresh("a-n") / "bank.duckdb"
+        result = self.load("(a) load N", ids_n, db, url)
+        row = self.loader_row("a", "(a) `bankconnect load`, all tables", a.n, result, db)
+        self.report.rows.append(row)
+        self.a_row = row
+
+        files = self.fresh("b-n") / "files.txt"
+        files.write_text("".join(f"{p}\n" for p in small.insights_files()))
+        self.log("(b) DuckDB reference ...")
+        ref = self.child("b-reference", [PY, "-m", "benchmarks.reference", "--files-list", str(files),
+                                          "--db", str(files.parent / "ref.duckdb")], a.cap)
+        if ref.ok:
+            rows = ref.json()["rows"]
+            self.b_row = Row("(b) DuckDB SQL over the JSON files (floor)", a.n, ref.seconds, sum(rows.values()),
+                             ref.peak_rss, "transactions + eod_balances only: " +
+                             ", ".join(f"{k} {v:,}" for k, v in rows.items()), cpu=ref.cpu)
+            a_tables = self.results.get("a", {}).get("tables", {})
+            if a_tables and any(a_tables.get(k) != v for k, v in rows.items()):
+                self.b_row.note += f" (MISMATCH with (a): {a_tables.get('transactions')}, {a_tables.get('eod_balances')})"
+        else:
+            self.b_row = Row("(b) DuckDB SQL over the JSON files (floor)", a.n, None, note=ref.describe_failure(),
+                             failed="FAILED")
+        self.log(f"(b) {ref.seconds:.1f} s")
+        self.report.rows.append(self.b_row)
+        self.measure_naive(ids_n, url)
+
+    def measure_naive(self, ids_n: Path, url: str) -> None:
+        a = self.args
+        folder = self.fresh("c-naive")
+        ids = folder / "ids.txt"
+        ids.write_text("".join(ids_n.read_text().splitlines(keepends=True)[:a.naive_n]))
+        mem_cap = int(a.naive_mem_cap * total_ram()) if a.naive_mem_cap else None
+        self.log(f"(c) naive dlt pipeline, {a.naive_n} sessions (cap {a.naive_cap:.0f} s, {fmt_bytes(mem_cap)}) ...")
+        result = self.child("c-naive", [PY, "-m", "benchmarks.naive", "--ids-file", str(ids), "--base-url", url,
+                                         "--db", str(folder / "c.duckdb")], a.naive_cap, mem_cap=mem_cap)
+        self.log(f"(c) {result.seconds:.1f} s, peak RSS {fmt_bytes(result.peak_rss)}")
+        label = "(c) naive dlt (raw JSON, default normalizer, insert_values)"
+        scale = a.n / a.naive_n
+        if result.ok:
+            out = result.json()
+            seconds, rows = result.seconds * scale, int(out["total_rows"] * scale)
+            note = f"{out['tables']} tables"
+            if scale != 1:
+                note += (f"; EXTRAPOLATED linearly from {a.naive_n} sessions ({result.seconds:.1f} s, "
+                         f"{out['total_rows']:,} rows); peak RSS is the measured one at {a.naive_n}")
+            self.c_row = Row(label, a.n, seconds, rows, result.peak_rss, note, cpu=result.cpu * scale)
+            self.c_lower_bound = False
+        else:
+            shown = (f">{result.seconds:.0f} s ({'memory cap' if result.mem_capped else 'time cap'})"
+                     if result.timed_out else "failed")
+            self.c_row = Row(label, a.naive_n, None, None, result.peak_rss,
+                             result.describe_failure() + ("; peak RSS is when killed" if result.timed_out else ""),
+                             failed=shown)
+            self.c_row.seconds_bound = result.seconds * scale if result.timed_out else None  # not finished by then
+            self.c_lower_bound = True
+        self.report.rows.append(self.c_row)
+
+    def measure_profile(self, ids_n: Path, url: str) -> None:
+        if self.args.no_profile:
+            return
+        folder = self.fresh("profile")
+        self.log("profile of (a) ...")
+        result = self.child("profile", [PY, "-m", "benchmarks.profile", "--ids-file", str(ids_n), "--base-url", url,
+                                         "--db", str(folder / "bank.duckdb"), "--out", str(self.out)], self.args.cap)
+        self.log(f"profile {result.seconds:.1f} s")
+        if not result.ok:
+            self.report.profile = [f"profile failed: {result.describe_failure()}"]
+            return
+        prof = result.json()
+        self.results["profile"] = prof
+        self.report.profile = profile_lines(prof, self.args.n, str(self.out / "profile-a.txt"))
+        inner = self.results.get("a", {}).get("summary", {}).get("seconds")
+        if inner and self.a_row.seconds:
+            self.report.profile[0:0] = [f"The (a) process itself: {self.a_row.seconds:.1f} s wall, of which "
+                                        f"{inner:.1f} s inside `run_load`; the other {self.a_row.seconds - inner:.1f} s "
+                                        f"are interpreter start and imports (dlt, pyarrow, duckdb).", ""]
+
+    def measure_large(self, ids_large: Path, url: str) -> Path:
+        a = self.args
+        db = self.fresh("a-large") / "bank.duckdb"
+        result = self.load("(a) load N-large", ids_large, db, url)
+        self.large_row = self.loader_row("a_large", "(a) `bankconnect load`, all tables", a.n_large, result, db)
+        self.report.rows.append(self.large_row)
+        self.log("models on the N-large database ...")
+        models = self.child("models", [PY, "-m", "pipelines.cli", "models", "--duckdb", str(db)], a.cap)
+        self.log(f"models {models.seconds:.1f} s")
+        note = (models.stdout.strip().splitlines() or [""])[0][:120] if models.ok else models.describe_failure()
+        if not self.large_row.seconds:
+            note += " (on the partial database of the failed load above)"
+        self.models_row = Row("`bankconnect models`", a.n_large, models.seconds if models.ok else None,
+                              None, models.peak_rss, note, failed=None if models.ok else "FAILED", cpu=models.cpu)
+        self.report.rows.append(self.models_row)
+        return db
+
+    def measure_known(self, large_db: Path) -> None:
+        a = self.args
+        if a.known_mode == "tiny":
+            db, already, spec = self.fresh("known") / "bank.duckdb", 0, TINY
+        elif self.large_row.seconds:
+            db, already, spec = large_db, a.n_large, MINIMAL
+        else:  # the N-large load failed (its package is pending there): start from a fresh database
+            db, already, spec = self.fresh("known") / "bank.duckdb", 0, MINIMAL
+        extra = max(a.known - already, 0)
+        self.log(f"known sessions: {extra} more ({spec.key}) on top of {already} ...")
+        payloads, gen_seconds = ensure_payloads(self.out, extra, spec)
+        ids = payloads.write_ids(self.work / "ids-known.txt")
+        with serve(payloads.root) as url:
+            setup = self.load("setup known", ids, db, url, cap=max(a.cap, 1500.0)) if extra else None
+            if setup is not None and not setup.ok:
+                self.rerun_row = Row("re-run, nothing new", a.known, None,
+                                     note=f"setup failed: {setup.describe_failure()}", failed="FAILED")
+                self.report.rows.append(self.rerun_row)
+                return
+            before = request_counts(url)
+            runs = [self.load(f"re-run {i + 1}", None, db, url, cap=120) for i in range(3)]
+            fetched = {k: v - before.get(k, 0) for k, v in request_counts(url).items()}
+        ok = [r for r in runs if r.ok]
+        setup_rows = sum(setup.json()["rows"].values()) if setup is not None else 0
+        if a.known_mode == "tiny":
+            how = f"{extra:,} simulator sessions (1 account x 3 months x 5 transactions a month) into a fresh database"
+        else:
+            how = ((f"the N={already:,} database from (a) plus " if already else
+                    "a fresh database (the N-large load failed) with ") +
+                   f"{extra:,} completed sessions with real session_status documents and insights cut to the "
+                   f"account list and account_details")
+        self.report.notes.append(
+            f"Known sessions for the re-run: {how}, loaded with `bankconnect load`"
+            + (f" in {setup.seconds:.0f} s ({setup_rows:,} rows; payload generation {gen_seconds:.0f} s)" if setup else "")
+            + ". The simulator's tiny sessions (1x3x5) still carry the full predictor and monthly key sets "
+              "(~5,000 rows, ~27 ms each to load: ~4.5 min for 10,000), which is what the minimal mode avoids; "
+              "`--known-mode tiny` does it that way.")
+        if not ok:
+            self.rerun_row = Row("re-run, nothing new", a.known, None, note=runs[-1].describe_failure(), failed="FAILED")
+        else:
+            walls = [r.seconds for r in ok]
+            inner = [r.json()["seconds"] for r in ok]
+            sessions = [r.json()["sessions"] for r in ok]
+            self.rerun_row = Row(f"re-run `bankconnect load` (no ids), nothing new", a.known, statistics.median(walls),
+                                 None, max(r.peak_rss for r in ok), cpu=statistics.median(r.cpu for r in ok), note=
+                                 f"process wall {', '.join(f'{w:.2f}' for w in walls)} s (median shown), "
+                                 f"inside run_load {', '.join(f'{s:.2f}' for s in inner)} s; sessions fetched "
+                                 f"{sessions[0] or 'none'}; HTTP requests during re-runs: {fetched or 'none'}")
+            self.rerun_fetched = fetched
+        self.report.rows.append(self.rerun_row)
+
+    # --- targets -------------------------------------------------------------------------------
+
+    def check_targets(self) -> None:
+        a, t = self.args, self.report.targets
+        ar, br, cr, lr = self.a_row, self.b_row, self.c_row, self.large_row
+        complete = self._complete("a", a.n)
+        if ar.seconds and br.seconds:
+            ratio = ar.seconds / br.seconds
+            t.append(Target(f"(a) <= 3 x (b) at N={a.n}, every table loaded",
+                            f"a/b = {ratio:.1f} ({ar.seconds:.1f} s / {br.seconds:.1f} s); {complete[1]}",
+                            ratio <= 3 and complete[0]))
+        else:
+            t.append(Target(f"(a) <= 3 x (b) at N={a.n}", "not measured: " + (ar.note if not ar.seconds else br.note),
+                            False if not ar.seconds else None))
+        if ar.seconds and cr.seconds:
+            ratio = cr.seconds / ar.seconds
+            t.append(Target("(c) / (a) >= 30", f"c/a = {ratio:.1f} ({cr.seconds:.0f} s / {ar.seconds:.1f} s)"
+                            + (" (c extrapolated)" if a.naive_n != a.n else ""), ratio >= 30))
+        elif ar.seconds and getattr(cr, "seconds_bound", None):
+            bound = cr.seconds_bound / ar.seconds
+            t.append(Target("(c) / (a) >= 30", f"c/a > {bound:.1f} (c killed at the cap)", True if bound >= 30 else None))
+        else:
+            t.append(Target("(c) / (a) >= 30", "not measured", None))
+        if lr.peak_rss and lr.seconds and ar.peak_rss:
+            growth = lr.peak_rss / ar.peak_rss
+            t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1 GiB", fmt_bytes(lr.peak_rss), lr.peak_rss <= GIB))
+            t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1.5 x N={a.n}",
+                            f"{fmt_bytes(lr.peak_rss)} / {fmt_bytes(ar.peak_rss)} = {growth:.2f}x", growth <= 1.5))
+        else:
+            why = "not measured: the load failed" + (f" (peak RSS until then {fmt_bytes(lr.peak_rss)})" if lr.peak_rss else "")
+            t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1 GiB", why, False if not lr.seconds else None))
+            t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1.5 x N={a.n}", why, False if not lr.seconds else None))
+        rr = self.rerun_row
+        if rr.seconds is not None:
+            clean = not any(v for v in getattr(self, "rerun_fetched", {}).values())
+            t.append(Target(f"re-run over {a.known:,} known sessions <= 2 s, no fetch",
+                            f"{rr.seconds:.2f} s (process wall, median of 3); " + ("no request" if clean else "FETCHED"),
+                            rr.seconds <= 2 and clean))
+        else:
+            t.append(Target(f"re-run over {a.known:,} known sessions <= 2 s", rr.note or "not measured", None))
+        mr = self.models_row
+        partial = "" if lr.seconds else " (on a partial database: the N-large load failed)"
+        t.append(Target(f"models at N={a.n_large} <= 15 s", (f"{mr.seconds:.1f} s" if mr.seconds else mr.note) + partial,
+                        (mr.seconds <= 15) if mr.seconds and lr.seconds else None))
+
+    def _complete(self, key: str, n: int):
+        info = self.results.get(key)
+        if not info:
+            return False, "load failed"
+        completed = info["summary"]["sessions"].get("completed", 0)
+        empty = [t for t, c in info["tables"].items() if not c and t not in MAY_BE_EMPTY]
+        ok = completed == n and not empty
+        return ok, f"{completed}/{n} sessions completed" + (f", empty tables: {', '.join(empty)}" if empty else
+                                                             ", every table with rows")
+
+
+def table_counts(db: Path) -> Dict[str, int]:
+    """Rows per table of schema bankconnect (dlt's own tables left out)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'bankconnect' "
+            "and table_name not like '\\_dlt%' escape '\\' order by 1").fetchall()]
+        return {n: con.execute(f'select count(*) from bankconnect."{n}"').fetchone()[0] for n in names}
+    finally:
+        con.close()
+
+
+def machine_busy() -> float:
+    """CPU-seconds the whole machine has been busy since boot (/proc/stat), all CPUs summed."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    """CPU-seconds of this process and every child it waited for (the measured runs, servers, generators)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def total_ram() -> int:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                return int(line.split()[1]) * 1024
+    return 8 * GIB
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    bench = Bench(args)
+    report = bench.run()
+    text = report.markdown()
+    (bench.out / "results.md").write_text(text)
+    (bench.out / "results.json").write_text(json.dumps(bench.results, indent=2, default=str))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
