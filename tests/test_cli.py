@@ -91,3 +91,14 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme():
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--") and opt != "--help":
                     assert opt in result.output, f"{name} {opt} missing from help"
+
+
+def test_readme_lists_every_raw_table_with_its_columns():
+    from sources.bankconnect.tables import TABLES
+
+    readme = README.read_text()
+    for table in TABLES.values():
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{table.name}` |")), None)
+        assert row is not None, f"README has no row for table {table.name}"
+        for column, _ in table.columns:
+            assert column in row, f"README row of {table.name} misses column {column}"
