@@ -156,8 +156,8 @@ def profile_lines(prof: Dict[str, Any], n: int, out_file: str) -> List[str]:
                            ("flatten", "flatten to Arrow (`flatten_session`)")):
             v = stages.get(key, 0.0)
             lines.append(f"| {label} | {v:.1f} | {1000 * v / max(n, 1):.0f} | {_share(v, total)} |")
-    lines += ["", f"Top functions of those stages by self time (profiled in one thread, so GIL waits do not blur "
-              f"it; Cython calls such as pa.array count in their caller):", "",
+    lines += ["", "Top functions of those stages by self time (profiled in one thread, so GIL waits do not blur "
+              "it; Cython calls such as pa.array count in their caller):", "",
               "| function | self s | cumulative s |", "|---|---:|---:|"]
     for where, tt, ct in prof.get("top", []):
         lines.append(f"| `{where}` | {tt:.2f} | {ct:.2f} |")

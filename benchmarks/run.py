@@ -276,7 +276,7 @@ class Bench:
             walls = [r.seconds for r in ok]
             inner = [r.json()["seconds"] for r in ok]
             sessions = [r.json()["sessions"] for r in ok]
-            self.rerun_row = Row(f"re-run `bankconnect load` (no ids), nothing new", a.known, statistics.median(walls),
+            self.rerun_row = Row("re-run `bankconnect load` (no ids), nothing new", a.known, statistics.median(walls),
                                  None, max(r.peak_rss for r in ok), cpu=statistics.median(r.cpu for r in ok), note=
                                  f"process wall {', '.join(f'{w:.2f}' for w in walls)} s (median shown), "
                                  f"inside run_load {', '.join(f'{s:.2f}' for s in inner)} s; sessions fetched "
