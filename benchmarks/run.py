@@ -344,12 +344,11 @@ def table_counts(db: Path) -> Dict[str, int]:
     """Rows per table of schema bankconnect (dlt's own tables left out)."""
     import duckdb
 
+    from pipelines.duckdb_file import table_counts as counts
+
     con = duckdb.connect(str(db), read_only=True)
     try:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'bankconnect' "
-            "and table_name not like '\\_dlt%' escape '\\' order by 1").fetchall()]
-        return {n: con.execute(f'select count(*) from bankconnect."{n}"').fetchone()[0] for n in names}
+        return counts(con)
     finally:
         con.close()
 

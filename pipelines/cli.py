@@ -115,15 +115,11 @@ def models(duckdb_path: str, destination: Optional[str]) -> None:
     from sources.bankconnect.errors import BankConnectError, ConfigError
 
     def run():
-        import os
-
         try:
             if destination not in (None, "duckdb"):
                 from .warehouse import build_models_on
 
                 return build_models_on(destination)
-            if not os.path.exists(duckdb_path):
-                raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
             return build_models(duckdb_path)
         except NoDataError as exc:
             raise ConfigError(str(exc)) from None
@@ -168,8 +164,6 @@ def query(sql: str, duckdb_path: str, limit: int) -> None:
     from .duckdb_file import connect
 
     def run() -> str:
-        if not __import__("os").path.exists(duckdb_path):
-            raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
         con = connect(duckdb_path, read_only=True)
         try:
             return str(con.sql(sql).limit(limit))

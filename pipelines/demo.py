@@ -85,7 +85,7 @@ def run_demo(duckdb_path: str = DEFAULT_DATABASE, sessions: int = DEMO_SESSIONS,
 
 def headline(duckdb_path: str) -> Dict[str, object]:
     """A few numbers a new user can check against the tables."""
-    from .duckdb_file import connect
+    from .duckdb_file import connect, table_counts
 
     con = connect(duckdb_path, read_only=True)
     try:
@@ -97,9 +97,7 @@ def headline(duckdb_path: str) -> Dict[str, object]:
         credits, debits = one("select sum(credit_amount), sum(debit_amount) from analytics.account_monthly")
         negative = one("select count(distinct session_id || '/' || account_id) from analytics.account_monthly "
                        "where negative_eod_days > 0")[0]
-        rows = {t: con.execute(f'select count(*) from bankconnect."{t}"').fetchone()[0] for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'bankconnect' "
-            "and table_name not like '\\_dlt%' escape '\\' order by 1").fetchall()}
+        rows = table_counts(con)
         return {"sessions": statuses, "accounts": accounts, "account_months": months,
                 "first_month": first_month, "last_month": last_month, "credits": credits, "debits": debits,
                 "accounts_with_negative_days": negative, "rows": rows}

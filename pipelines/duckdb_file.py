@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional
 
 ALIAS = "bankconnect_file"
 DUCKDB_MEMORY_LIMIT = "512MB"
@@ -22,14 +22,34 @@ def connect(path: str, read_only: bool = False) -> Any:
 
     Queries can say `bankconnect.transactions` and `analytics.account_monthly` whatever the file's
     name. Other DuckDB clients can do the same: `ATTACH 'bankconnect.duckdb' AS db; USE db;`.
+
+    Raises:
+        ConfigError: `read_only` and there is no such file (nothing loaded yet).
     """
     import duckdb
+
+    from sources.bankconnect.errors import ConfigError
+
+    if read_only and not Path(path).expanduser().exists():
+        raise ConfigError(f"no database at {path}: run bankconnect load first")
 
     con = duckdb.connect()
     literal = str(Path(path).expanduser()).replace("'", "''")
     con.execute(f"attach '{literal}' as {ALIAS}" + (" (read_only)" if read_only else ""))
     con.execute(f"use {ALIAS}")
     return con
+
+
+def table_names(con: Any, schema: str = "bankconnect") -> List[str]:
+    """Tables of a schema, dlt's own (`_dlt_*`) left out, by name."""
+    return [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ? "
+        "and table_name not like '\\_dlt%' escape '\\' order by 1", [schema]).fetchall()]
+
+
+def table_counts(con: Any, schema: str = "bankconnect") -> Dict[str, int]:
+    """Rows per table of a schema, dlt's own tables left out."""
+    return {t: con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in table_names(con, schema)}
 
 
 def dlt_destination(path: str) -> Any:

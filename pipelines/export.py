@@ -14,7 +14,7 @@ from typing import Dict, Iterable, List, Optional
 from sources.bankconnect.errors import BankConnectError, ConfigError
 from sources.bankconnect.tables import ARCHIVE_TABLES
 
-from .duckdb_file import connect
+from .duckdb_file import connect, table_names
 from .runtime import DATASET
 
 ANALYTICS = "analytics"
@@ -60,8 +60,6 @@ def export_parquet(duckdb_path: str, out_dir: str, tables: Optional[Iterable[str
 
     started = time.perf_counter()
     db = Path(duckdb_path)
-    if not db.exists():
-        raise ConfigError(f"no database at {db}: run bankconnect load first")
     out = Path(out_dir).resolve()
     _check_target(out)
     staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
@@ -90,11 +88,7 @@ def export_parquet(duckdb_path: str, out_dir: str, tables: Optional[Iterable[str
 
 
 def _exportable(con) -> List[tuple]:
-    rows = con.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_schema in (?, ?) and table_name not like '\\_dlt%' escape '\\' "
-        "order by table_schema = ? desc, table_name", [DATASET, ANALYTICS, DATASET]).fetchall()
-    return [(s, t) for s, t in rows]
+    return [(schema, table) for schema in (DATASET, ANALYTICS) for table in table_names(con, schema)]
 
 
 def _select(available: List[tuple], wanted: Optional[Iterable[str]]) -> List[tuple]:
@@ -116,14 +110,13 @@ def _export_table(con, schema: str, table: str, staging: Path) -> Dict:
     source = f'"{schema}"."{table}"'
     columns = con.execute(f"describe {source}").fetchall()
     month_column = PARTITIONED.get((schema, table))
+    target.mkdir(parents=True)
     if month_column:
-        target.mkdir(parents=True)
         con.execute(
             f"copy (select *, strftime(date_trunc('month', \"{month_column}\"), '%Y-%m') as {PARTITION_COLUMN} "
             f"from {source}) to '{_sql_path(target)}' "
             f"(format parquet, compression zstd, partition_by ({PARTITION_COLUMN}), overwrite_or_ignore)")
     else:
-        target.mkdir(parents=True)
         con.execute(f"copy {source} to '{_sql_path(target / 'data.parquet')}' (format parquet, compression zstd)")
     files = sorted(str(p.relative_to(staging)) for p in target.rglob("*.parquet"))
     if not files:  # an empty partitioned table writes no file: keep an empty one so the schema travels

@@ -49,10 +49,6 @@ def run_rebuild(duckdb_path: str, session_ids: Iterable[str] = (), *, pii: Optio
 
 
 def _stored_documents(duckdb_path: str, session_ids: List[str]) -> Dict[str, Dict[str, tuple]]:
-    import os
-
-    if not os.path.exists(duckdb_path):
-        raise ConfigError(f"no database at {duckdb_path}: run bankconnect load first")
     con = connect(duckdb_path, read_only=True)
     try:
         exists = con.execute("select count(*) from information_schema.tables where table_schema = ? "

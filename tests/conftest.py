@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from pipelines import duckdb_file
 from tests.apiserver import API_KEY, SERVER_HASH, ApiServer
 
 SEED_ID = "abcd"
@@ -48,9 +49,6 @@ def table_counts(db_path: str) -> dict:
     """Row count of every table in schema bankconnect (dlt's own tables left out)."""
     con = duckdb.connect(db_path, read_only=True)
     try:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'bankconnect' "
-            "and table_name not like '\\_dlt%' escape '\\' order by 1").fetchall()]
-        return {n: con.execute(f'select count(*) from bankconnect."{n}"').fetchone()[0] for n in names}
+        return duckdb_file.table_counts(con)
     finally:
         con.close()

@@ -6,6 +6,8 @@ from typing import Dict, Tuple
 
 import duckdb
 
+from pipelines.duckdb_file import table_names
+
 # Columns that differ between two loads of the same documents: dlt's load and row ids, and when
 # this run saw or loaded a session.
 RUN_DEPENDENT = {
@@ -23,9 +25,7 @@ def table_checksums(db_path: str) -> Dict[str, Tuple[int, str]]:
     """
     con = duckdb.connect(db_path, read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'bankconnect' "
-            "and table_name not like '\\_dlt%' escape '\\' order by 1").fetchall()]
+        tables = table_names(con)
         out = {}
         for table in tables:
             skip = RUN_DEPENDENT["*"] | RUN_DEPENDENT.get(table, set())
