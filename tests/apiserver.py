@@ -11,6 +11,8 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 import orjson
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SEED_ID = "abcd"  # the seed example's id in the original spec (its payload says otherwise)
+DOCS_ID = "136b1aa3-4610-4d0a-89f3-03078a2fce92"
 API_KEY = "test-key-7f3a91"
 SERVER_HASH = "test-hash-c2d8e4"
 
@@ -103,6 +105,11 @@ class ApiServer:
             self.route(rf"/session_data/{sid}/insights/$",
                        error(*insights_error) if insights_error else (200, insights, {}))
         return self
+
+    def documented(self) -> "ApiServer":
+        """Serve the two documented sessions: the seed example (SEED_ID) and the docs sample (DOCS_ID)."""
+        self.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
+        return self.session(DOCS_ID, fixture("docs_session_status_completed.json"), fixture("docs_insights.json"))
 
     def start(self) -> "ApiServer":
         self._thread.start()

@@ -6,10 +6,8 @@ import duckdb
 import pytest
 
 from pipelines import duckdb_file
-from tests.apiserver import API_KEY, SERVER_HASH, ApiServer
+from tests.apiserver import API_KEY, DOCS_ID, SEED_ID, SERVER_HASH, ApiServer  # noqa: F401 (re-exported)
 
-SEED_ID = "abcd"
-DOCS_ID = "136b1aa3-4610-4d0a-89f3-03078a2fce92"
 
 
 @pytest.fixture(autouse=True)

@@ -14,14 +14,8 @@ from tests.apiserver import API_KEY, SERVER_HASH, fixture
 from tests.conftest import DOCS_ID, SEED_ID, query, table_counts
 
 
-def serve(api):
-    api.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
-    api.session(DOCS_ID, fixture("docs_session_status_completed.json"), fixture("docs_insights.json"))
-    return api
-
-
 def test_mask_mode_loads_masked_values_and_keeps_no_raw_documents(api, db_path):
-    serve(api)
+    api.documented()
     run_load([DOCS_ID], duckdb_path=db_path, base_url=api.base_url, pii="mask")
     assert query(db_path, "select name, account_number, pan_number, dob from bankconnect.account_details") == [
         ("A*** K*****", "XXXXXXXXXXX2333", "XXXXXXXXXF", None)]
@@ -33,7 +27,7 @@ def test_mask_mode_loads_masked_values_and_keeps_no_raw_documents(api, db_path):
 def test_hash_mode_needs_a_key_and_is_stable(api, db_path, monkeypatch):
     from sources.bankconnect.errors import ConfigError
 
-    serve(api)
+    api.documented()
     with pytest.raises(ConfigError, match="PII_HASH_KEY"):
         run_load([DOCS_ID], duckdb_path=db_path, base_url=api.base_url, pii="hash")
     monkeypatch.setenv("SOURCES__BANKCONNECT__PII_HASH_KEY", "k1-secret-for-hashing")
@@ -45,7 +39,7 @@ def test_hash_mode_needs_a_key_and_is_stable(api, db_path, monkeypatch):
 
 
 def test_raw_documents_rebuild_identical_tables_and_apply_a_new_pii_mode(api, db_path):
-    serve(api)
+    api.documented()
     run_load([SEED_ID, DOCS_ID], duckdb_path=db_path, base_url=api.base_url)
     loaded = table_counts(db_path)
     assert loaded["raw_payloads"] == 4
@@ -65,7 +59,7 @@ def test_raw_documents_rebuild_identical_tables_and_apply_a_new_pii_mode(api, db
 
 
 def test_deleted_session_is_kept_by_default_and_purged_on_request(api, db_path):
-    serve(api)
+    api.documented()
     run_load([SEED_ID, DOCS_ID], duckdb_path=db_path, base_url=api.base_url)
     api.session(SEED_ID, status_error=(410, "SESSION_DELETED"))
     run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
@@ -81,7 +75,7 @@ def test_deleted_session_is_kept_by_default_and_purged_on_request(api, db_path):
 
 def test_secrets_appear_nowhere(api, tmp_path):
     """load, models and export with a recognisable key: stdout, stderr and every file stay clean."""
-    serve(api)
+    api.documented()
     api.session("bad", fixture("seed_session_status.json"), b"<html>not json</html>")
     env = dict(os.environ)
     db = str(tmp_path / "secret-check.duckdb")

@@ -36,9 +36,7 @@ class Api(NamedTuple):
 
 
 def serve_fixtures(api: ApiServer) -> Api:
-    api.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
-    api.session(DOCS_ID, fixture("docs_session_status_completed.json"), fixture("docs_insights.json"))
-    return Api(api.base_url, [SEED_ID, DOCS_ID])
+    return Api(api.documented().base_url, [SEED_ID, DOCS_ID])
 
 
 @pytest.fixture

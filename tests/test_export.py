@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pyarrow.dataset as ds
@@ -15,14 +14,12 @@ import pytest
 from pipelines.export import export_parquet
 from pipelines.load import run_load
 from sources.bankconnect.errors import ConfigError
-from tests.apiserver import fixture
 from tests.conftest import DOCS_ID, SEED_ID, table_counts
 
 
 @pytest.fixture
 def loaded(api, db_path):
-    api.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
-    api.session(DOCS_ID, fixture("docs_session_status_completed.json"), fixture("docs_insights.json"))
+    api.documented()
     run_load([SEED_ID, DOCS_ID], duckdb_path=db_path, base_url=api.base_url)
     return db_path
 
@@ -60,8 +57,7 @@ def test_export_round_trip_types_and_counts(loaded, tmp_path):
 
 def test_re_export_with_fewer_sessions_leaves_no_stale_files(api, tmp_path):
     first_db, second_db = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
-    api.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
-    api.session(DOCS_ID, fixture("docs_session_status_completed.json"), fixture("docs_insights.json"))
+    api.documented()
     run_load([SEED_ID, DOCS_ID], duckdb_path=first_db, base_url=api.base_url)
     run_load([SEED_ID], duckdb_path=second_db, base_url=api.base_url)
     out = tmp_path / "export"

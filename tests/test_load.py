@@ -5,21 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
 
 from pipelines.load import run_load
 from tests.apiserver import fixture
 from tests.conftest import DOCS_ID, SEED_ID, query, table_counts
 
 
-def serve_fixtures(api):
-    api.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
-    api.session(DOCS_ID, fixture("docs_session_status_completed.json"), fixture("docs_insights.json"))
-    return api
-
-
 def test_fixtures_load_with_hand_computed_values(api, db_path):
-    serve_fixtures(api)
+    api.documented()
     summary = run_load([SEED_ID, DOCS_ID], duckdb_path=db_path, base_url=api.base_url)
     assert summary.sessions == {"completed": 2}
     assert query(db_path, "select date, transaction_type, amount from bankconnect.transactions "
@@ -43,7 +36,7 @@ def test_fixtures_load_with_hand_computed_values(api, db_path):
 
 
 def test_column_types_are_exact(api, db_path):
-    serve_fixtures(api)
+    api.documented()
     run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
     types = dict(query(db_path, "select column_name, data_type from information_schema.columns "
                                 "where table_schema = 'bankconnect' and table_name = 'transactions'"))
@@ -55,7 +48,7 @@ def test_column_types_are_exact(api, db_path):
 
 
 def test_payload_session_id_mismatch_loads_under_requested_id(api, db_path):
-    serve_fixtures(api)
+    api.documented()
     run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
     assert query(db_path, "select session_id, payload_session_id from bankconnect.sessions") == [
         (SEED_ID, "fdf6fe90-c1a0-41f7-964f-bb2425975309")]
@@ -64,7 +57,7 @@ def test_payload_session_id_mismatch_loads_under_requested_id(api, db_path):
 
 
 def test_mixed_batch_records_problems_and_retries_not_ready_next_run(api, db_path):
-    serve_fixtures(api)
+    api.documented()
     api.session("gone", status_error=(410, "SESSION_DELETED"))
     api.session("wait", fixture("docs_session_status_completed.json"), insights_error=(400, "PROCESSING_NOT_COMPLETED"))
     summary = run_load([SEED_ID, "nope", "gone", "wait"], duckdb_path=db_path, base_url=api.base_url)
@@ -93,7 +86,7 @@ def test_mixed_batch_records_problems_and_retries_not_ready_next_run(api, db_pat
 
 
 def test_rerun_never_duplicates(api, db_path):
-    serve_fixtures(api)
+    api.documented()
     run_load([SEED_ID, DOCS_ID], duckdb_path=db_path, base_url=api.base_url)
     first = table_counts(db_path)
     run_load([SEED_ID, DOCS_ID], duckdb_path=db_path, base_url=api.base_url)
@@ -102,7 +95,7 @@ def test_rerun_never_duplicates(api, db_path):
 
 
 def test_refetch_removes_rows_the_session_no_longer_has(api, db_path, tmp_path):
-    serve_fixtures(api)
+    api.documented()
     run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
     assert query(db_path, "select count(*) from bankconnect.fraud") == [(1,)]
     import orjson
@@ -117,7 +110,7 @@ def test_refetch_removes_rows_the_session_no_longer_has(api, db_path, tmp_path):
 
 
 def test_databases_do_not_share_state(api, tmp_path):
-    serve_fixtures(api)
+    api.documented()
     api.session("wait", fixture("seed_session_status.json"), insights_error=(400, "PROCESSING_NOT_COMPLETED"))
     a, b = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
     run_load(["wait"], duckdb_path=a, base_url=api.base_url)
@@ -127,7 +120,7 @@ def test_databases_do_not_share_state(api, tmp_path):
 
 
 def test_one_malformed_session_fails_alone(api, db_path):
-    serve_fixtures(api)
+    api.documented()
     api.session("broken", fixture("seed_session_status.json"), [1, 2, 3])
     summary = run_load([SEED_ID, "broken"], duckdb_path=db_path, base_url=api.base_url)
     assert summary.sessions == {"completed": 1, "failed": 1}
@@ -140,7 +133,7 @@ def test_one_malformed_session_fails_alone(api, db_path):
 def test_state_and_tables_hold_no_secrets(api, db_path, tmp_path):
     from tests.apiserver import API_KEY, SERVER_HASH
 
-    serve_fixtures(api)
+    api.documented()
     run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
     for path in tmp_path.rglob("*"):
         if path.is_file():
