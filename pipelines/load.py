@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
@@ -14,7 +13,7 @@ from sources.bankconnect.sessions import SessionOutcome
 from sources.bankconnect.settings import COMPLETED, DELETED
 from sources.bankconnect.tables import SESSION_DATA_TABLES
 
-from .runtime import DATASET, append_only, can_merge, loader_file_format, make_pipeline, missing_destination_config
+from .runtime import append_only, can_merge, loader_file_format, make_pipeline, missing_destination_config
 
 SESSIONS_PER_LOAD = 250
 _ERROR_ORDER = ("failed", "not_found", "deleted", "not_requested", "pending")
@@ -191,7 +190,9 @@ def _make_source(factory: Callable[..., Any], kwargs: Dict[str, Any], session_id
 def sessions_in_pending_packages(pipeline: Any) -> List[str]:
     """Sessions that have rows (their `sessions` row at least) in a load package not yet finished."""
     pending = set(pipeline.list_extracted_load_packages()) | set(pipeline.list_normalized_load_packages())
-    known = pipeline.state.get("sources", {}).get("bankconnect", {}).get("sessions", {})
+    from sources.bankconnect import STATE_KEY
+
+    known = pipeline.state.get("sources", {}).get("bankconnect", {}).get(STATE_KEY, {})
     return [sid for sid, entry in known.items()
             if entry.get("load_id") in pending or entry.get("data_load_id") in pending]
 

@@ -7,7 +7,6 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import orjson
-import pyarrow as pa
 import pytest
 
 from sources.bankconnect.errors import PayloadError

@@ -118,12 +118,13 @@ def session_batches(client: Any, session_ids: List[str], workers: int, batch_row
                     retry_pending: bool, treatment: Dict[str, Any],
                     on_session: Optional[Callable[[SessionOutcome], None]]) -> Iterator[Dict[str, pa.Table]]:
     """Fetch the sessions and yield batches {table: Arrow table}; remembers each session in state."""
-    known: Dict[str, Dict[str, Any]] = dlt.current.source_state().setdefault(STATE_KEY, {})
+    state = dlt.current.source_state()
+    known: Dict[str, Dict[str, Any]] = state.setdefault(STATE_KEY, {})
     load_id = dlt.current.load_package_state()["load_id"]
     todo = session_ids
     if retry_pending:
         named = set(session_ids)
-        todo = session_ids + [sid for sid, entry in known.items() if entry.get("retry") and sid not in named]
+        todo = session_ids + [sid for sid in pending_sessions(state) if sid not in named]
     batcher = Batcher(batch_rows)
     try:
         prepare = partial(data_tables, **treatment)

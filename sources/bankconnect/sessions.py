@@ -33,11 +33,6 @@ class SessionOutcome:
     checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
-    def has_data(self) -> bool:
-        """True when this fetch replaces the session's rows (its insights were read)."""
-        return self.status == settings.COMPLETED and self.header is not None
-
-    @property
     def should_retry(self) -> bool:
         """True when a later run should fetch it again without being told."""
         return self.status in settings.RETRY_STATUSES or (

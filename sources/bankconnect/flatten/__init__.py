@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence, Tuple
-
-import pyarrow as pa
+from typing import Any, Optional, Sequence, Tuple
 
 from .builder import TableSet
 from .insights import InsightsHeader
