@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from datetime import date, datetime, timezone
@@ -23,11 +22,11 @@ from pipelines.models import ModelTestError, build_models
 from pipelines.runtime import destination_state_dir, make_pipeline
 from pipelines.warehouse import build_models_on
 from sources.bankconnect.errors import ConfigError
+from tests import postgres
 from tests.apiserver import API_KEY, SERVER_HASH, ApiServer, fixture
 from tests.conftest import DOCS_ID, SEED_ID, query, table_counts
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "warehouses.md"
-POSTGRES_DSN = os.environ.get("BANKCONNECT_TEST_POSTGRES_DSN")
 
 
 class Api(NamedTuple):
@@ -164,29 +163,12 @@ def test_filesystem_rerun_appends_and_the_documented_sql_reads_current_rows(api,
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
 
-def _with_database(dsn: str, database: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path="/" + database))
-
-
-def _where(dsn: str) -> str:
-    parts = urlsplit(dsn)
-    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
-
-
 @pytest.fixture(scope="module")
 def postgres_admin():
     """A connection to BANKCONNECT_TEST_POSTGRES_DSN (a role that may CREATE DATABASE); skips without one."""
-    if not POSTGRES_DSN:
-        pytest.skip("BANKCONNECT_TEST_POSTGRES_DSN is not set: no PostgreSQL to test against "
-                    "(.ci/run installs and starts one on 127.0.0.1)")
-    import psycopg2
-
-    try:
-        con = psycopg2.connect(POSTGRES_DSN, connect_timeout=5)
-    except psycopg2.Error as exc:
-        message = " ".join(str(exc).split()).replace(urlsplit(POSTGRES_DSN).password or "\0", "***")
-        pytest.skip(f"PostgreSQL at {_where(POSTGRES_DSN)} is unreachable: {message}")
-    con.autocommit = True
+    if not postgres.DSN:
+        pytest.skip(postgres.needs_postgres.kwargs["reason"])
+    con = postgres.connect()
     yield con
     con.close()
 
@@ -201,7 +183,7 @@ def new_database(postgres_admin):
         with postgres_admin.cursor() as cur:
             cur.execute(f"create database {name}")
         created.append(name)
-        return _with_database(POSTGRES_DSN, name)
+        return postgres.with_database(postgres.DSN, name)
 
     yield create
     with postgres_admin.cursor() as cur:

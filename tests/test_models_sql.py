@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -11,6 +10,7 @@ from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.tokens import TokenType
 
 from pipelines.models import LAYERS, discover_models, sql_dir
+from tests import postgres
 
 MODELS = discover_models()
 FILES = sorted(MODELS.values(), key=lambda m: (list(LAYERS).index(m.layer), m.name))
@@ -78,23 +78,19 @@ def test_every_sql_file_is_a_model():
 
 # --- optional: the same models on a real PostgreSQL -----------------------------------------------
 
-POSTGRES_DSN = os.environ.get("BANKCONNECT_TEST_POSTGRES_DSN")
 PG_TYPES = {"VARCHAR": "text", "DATE": "date", "BIGINT": "bigint", "DOUBLE": "double precision",
             "BOOLEAN": "boolean", "TIMESTAMP WITH TIME ZONE": "timestamptz", "DECIMAL(18,2)": "numeric(18,2)"}
 
 
-@pytest.mark.skipif(not POSTGRES_DSN, reason="set BANKCONNECT_TEST_POSTGRES_DSN to a scratch database")
+@postgres.needs_postgres
 @pytest.mark.parametrize("tables", ["clean_tables", "broken_tables", "seed_tables"])
 def test_models_give_the_same_rows_on_postgres(tables):
     """Copy the raw rows to PostgreSQL, build the transpiled models there, compare every table."""
-    import psycopg2
-
     import tests.test_models as fixtures
     from pipelines.models import _build_order
 
     duck = fixtures.build(getattr(fixtures, tables)()).con
-    pg = psycopg2.connect(POSTGRES_DSN)
-    pg.autocommit = True
+    pg = postgres.connect()
     cur = pg.cursor()
     # generate_series' default 1000-row estimate makes tiny queries look costly enough to JIT (seconds)
     cur.execute("set jit = off")
