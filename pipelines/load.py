@@ -113,6 +113,8 @@ def run_load(
             source = _make_source(bankconnect_source, kwargs, chunk, retry_pending=number == 0)
             if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
                 append_only(source)
+            else:
+                append_where_nothing_is_replaced(pipeline, source, chunk, with_pending=number == 0)
             info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
             load_ids += info.loads_ids
             rows.update(row_counts(pipeline))
@@ -190,11 +192,38 @@ def _make_source(factory: Callable[..., Any], kwargs: Dict[str, Any], session_id
 def sessions_in_pending_packages(pipeline: Any) -> List[str]:
     """Sessions that have rows (their `sessions` row at least) in a load package not yet finished."""
     pending = set(pipeline.list_extracted_load_packages()) | set(pipeline.list_normalized_load_packages())
+    return [sid for sid, entry in known_sessions(pipeline).items()
+            if entry.get("load_id") in pending or entry.get("data_load_id") in pending]
+
+
+def append_where_nothing_is_replaced(pipeline: Any, source: Any, session_ids: List[str], with_pending: bool) -> None:
+    """Tables where no session of this load has rows yet append instead of merging.
+
+    Merge costs the destination a staging copy and a delete per table; a scheduled load of new
+    sessions needs neither. Whether a session has rows comes from the pipeline state (loaded in
+    the same package as the data): every session seen has a `sessions` row, and data rows when
+    its entry names a `data_load_id`. with_pending: the sessions an earlier run left to retry ride
+    along (see `bankconnect_source`).
+    """
+    from sources.bankconnect import STATE_KEY, pending_sessions
+
+    known = known_sessions(pipeline)
+    ids = set(session_ids)
+    if with_pending:
+        ids.update(pending_sessions({STATE_KEY: known}))
+    seen = [known[sid] for sid in ids if sid in known]
+    if any(entry.get("data_load_id") for entry in seen):
+        return
+    for name, resource in source.resources.items():
+        if name != "sessions" or not seen:
+            resource.apply_hints(write_disposition="append")
+
+
+def known_sessions(pipeline: Any) -> Dict[str, Dict[str, Any]]:
+    """The source state's entry of every session the pipeline has seen."""
     from sources.bankconnect import STATE_KEY
 
-    known = pipeline.state.get("sources", {}).get("bankconnect", {}).get(STATE_KEY, {})
-    return [sid for sid, entry in known.items()
-            if entry.get("load_id") in pending or entry.get("data_load_id") in pending]
+    return pipeline.state.get("sources", {}).get("bankconnect", {}).get(STATE_KEY, {})
 
 
 def purge_sessions(pipeline: Any, session_ids: List[str]) -> int:

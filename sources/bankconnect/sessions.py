@@ -150,28 +150,40 @@ def data_tables(outcome: SessionOutcome, pii: str = "keep", hash_key: Optional[b
 
 
 class Batcher:
-    """Buffers per-session tables and hands them on as one Arrow table per table every `max_rows` rows."""
+    """Buffers per-session tables and hands them on in few, large Arrow tables.
+
+    dlt's work per Arrow item does not depend on its size, so items should be large: when the
+    buffer holds `max_rows` rows, the tables holding the most rows go on until it is below
+    again, while small tables (one row per session or account) keep collecting.
+    """
 
     def __init__(self, max_rows: int) -> None:
         self.max_rows = max_rows
         self._chunks: Dict[str, List[pa.Table]] = {}
+        self._table_rows: Dict[str, int] = {}
         self._rows = 0
 
     def add(self, tables: Dict[str, pa.Table]) -> Optional[Dict[str, pa.Table]]:
-        """Buffer one session's tables; returns a full batch when the buffer reached `max_rows`."""
+        """Buffer one session's tables; returns the tables that should go on now, if any."""
         for name, table in tables.items():
             self._chunks.setdefault(name, []).append(table)
+            self._table_rows[name] = self._table_rows.get(name, 0) + table.num_rows
             self._rows += table.num_rows
-        return self.flush() if self._rows >= self.max_rows else None
+        batch: Dict[str, pa.Table] = {}
+        while self._rows >= self.max_rows and self._chunks:
+            name = max(self._table_rows, key=self._table_rows.__getitem__)
+            batch[name] = self._take(name)
+        return batch or None
 
     def flush(self) -> Optional[Dict[str, pa.Table]]:
         """Everything buffered, or None when empty."""
-        if not self._chunks:
-            return None
-        batch = {name: chunks[0] if len(chunks) == 1 else pa.concat_tables(chunks)
-                 for name, chunks in self._chunks.items()}
-        self._chunks, self._rows = {}, 0
-        return batch
+        batch = {name: self._take(name) for name in list(self._chunks)}
+        return batch or None
+
+    def _take(self, name: str) -> pa.Table:
+        chunks = self._chunks.pop(name)
+        self._rows -= self._table_rows.pop(name)
+        return chunks[0] if len(chunks) == 1 else pa.concat_tables(chunks)
 
 
 def _repairs(**documents: Any) -> List[tuple]:

@@ -18,6 +18,7 @@ class TableSet:
 
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
+        self._session_scalar = pa.scalar(session_id, pa.string())
         self._chunks: Dict[str, List[pa.Table]] = defaultdict(list)
         self._issues: List[tuple] = []
 
@@ -40,11 +41,11 @@ class TableSet:
         for field in spec.schema:
             name = field.name
             if name == "session_id":
-                arrays.append(pa.array([self.session_id] * n, type=pa.string()))
+                arrays.append(pa.repeat(self._session_scalar, n))
             elif name in columns:
                 arrays.append(self._convert(table, account_id, field, columns[name]))
             elif name == "account_id" and account_id is not None:
-                arrays.append(pa.array([account_id] * n, type=pa.string()))
+                arrays.append(pa.repeat(pa.scalar(account_id, pa.string()), n))
             else:
                 arrays.append(pa.nulls(n, type=field.type))
         self._chunks[table].append(pa.Table.from_arrays(arrays, schema=spec.schema))

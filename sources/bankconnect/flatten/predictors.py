@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .builder import TableSet
 from .values import scalar_columns
@@ -22,32 +25,32 @@ def predictors(tables: TableSet, account_id: str, value: Dict[str, Any], path: s
         list(value.values()), lambda i, message: tables.issue(account_id, f"{path}.{names[i]}", "coerced", message))
     tables.add("predictors", {"name": names, "value": numbers, "value_text": texts}, account_id)
 
-    families, month_positions = _indexed_families(tuple(names))
-    if not families:
+    families = _indexed_families(tuple(names))
+    if families is None:
         return
-    labels = [value[names[p]] if p is not None else None for p in month_positions]
-    months = tables.months(labels, account_id, f"{path}.month_N").to_pylist()
-    indexes: List[int] = []
-    metrics: List[str] = []
-    month_of_row: List[Any] = []
-    row_numbers: List[Any] = []
-    row_texts: List[Any] = []
-    for metric, index, position in families:
-        number, text, month = numbers[position], texts[position], months[index]
-        if number is None and text is None and month is None:
-            continue  # a month slot the account does not cover
-        indexes.append(index)
-        metrics.append(metric)
-        month_of_row.append(month)
-        row_numbers.append(number)
-        row_texts.append(text)
-    tables.add("predictors_monthly", {"month_index": indexes, "metric": metrics, "month": month_of_row,
-                                      "value": row_numbers, "value_text": row_texts}, account_id)
+    labels = [value[names[p]] if p is not None else None for p in families.month_positions]
+    months = tables.months(labels, account_id, f"{path}.month_N").take(families.indexes)
+    numbers, texts = numbers.take(families.positions), texts.take(families.positions)
+    # a month slot the account does not cover has no value and no month
+    covered = pc.or_(pc.or_(pc.is_valid(numbers), pc.is_valid(texts)), pc.is_valid(months))
+    tables.add("predictors_monthly", {
+        "month_index": families.indexes.filter(covered), "metric": families.metrics.filter(covered),
+        "month": months.filter(covered), "value": numbers.filter(covered), "value_text": texts.filter(covered),
+    }, account_id)
+
+
+class _Families(NamedTuple):
+    """Every member of the indexed families of a predictor key set, as columns (one row per member)."""
+
+    metrics: pa.Array  # the family name (string)
+    indexes: pa.Array  # N of `name_N` (int64)
+    positions: pa.Array  # where the member is among the keys
+    month_positions: List[Optional[int]]  # where month_0, month_1, ... are among the keys
 
 
 @lru_cache(maxsize=64)
-def _indexed_families(names: Tuple[str, ...]) -> Tuple[List[Tuple[str, int, int]], List[Any]]:
-    """(metric, month_index, key position) of every indexed member, and the positions of month_0..11."""
+def _indexed_families(names: Tuple[str, ...]) -> Optional[_Families]:
+    """The indexed families of a key set (the same for every account of a document), or None."""
     members: Dict[str, Dict[int, int]] = {}
     for position, name in enumerate(names):
         m = _INDEXED.fullmatch(name)
@@ -61,5 +64,9 @@ def _indexed_families(names: Tuple[str, ...]) -> Tuple[List[Tuple[str, int, int]
         if full is None:
             continue
         rows.extend((metric, i, by_index[i]) for i in sorted(full))
+    if not rows:
+        return None
+    metrics, indexes, positions = zip(*rows)
     width = max(12, max(month_slots, default=0) + 1)
-    return rows, [month_slots.get(i) for i in range(width)]
+    return _Families(pa.array(metrics, pa.string()), pa.array(indexes, pa.int64()), pa.array(positions, pa.int64()),
+                     [month_slots.get(i) for i in range(width)])

@@ -13,6 +13,9 @@ _ENRICHED = ("transaction_channel", "description", "merchant_category", "unclean
 _SALARY = ("employer_name", "salary_month")
 _KNOWN_KEYS = frozenset(_DIRECT + _ENRICHED + _SALARY + ("metadata", "account_id"))
 _KNOWN_METADATA = frozenset(_ENRICHED)
+_GROUP_FIELDS = ("transaction_channel", "clean_transaction_note", "median", "start_date", "end_date")
+_GROUP_COLUMNS = ("direction", "group_seq", *_GROUP_FIELDS, "transaction_count")
+_KNOWN_GROUP_KEYS = frozenset(_GROUP_FIELDS + ("account_id", "transactions"))
 
 
 def transaction_list(tables: TableSet, account_id: str, items: List[Any], path: str, table: str) -> None:
@@ -54,6 +57,8 @@ def top_credits_debits(tables: TableSet, account_id: str, groups: List[Any], pat
 
 def recurring_transactions(tables: TableSet, account_id: str, value: Dict[str, Any], path: str) -> None:
     """`{debit_transactions: [group], credit_transactions: [group]}`; groups and their transactions."""
+    groups: Dict[str, list] = {k: [] for k in _GROUP_COLUMNS}
+    txns_of_groups: Dict[str, list] = {}
     for key, group_list in value.items():
         direction = key.replace("_transactions", "")
         if direction not in ("debit", "credit") or not isinstance(group_list, list):
@@ -64,15 +69,12 @@ def recurring_transactions(tables: TableSet, account_id: str, value: Dict[str, A
             if not _is_dict(tables, account_id, gpath, group):
                 continue
             txns = group.get("transactions") or []
-            tables.add("recurring_transaction_groups", {
-                "direction": [direction], "group_seq": [g],
-                "transaction_channel": [group.get("transaction_channel")],
-                "clean_transaction_note": [group.get("clean_transaction_note")],
-                "median": [group.get("median")], "start_date": [group.get("start_date")],
-                "end_date": [group.get("end_date")], "transaction_count": [len(txns) if isinstance(txns, list) else None],
-            }, account_id)
-            for extra in group.keys() - {"account_id", "transaction_channel", "clean_transaction_note",
-                                         "median", "start_date", "end_date", "transactions"}:
+            for name in _GROUP_FIELDS:
+                groups[name].append(group.get(name))
+            groups["direction"].append(direction)
+            groups["group_seq"].append(g)
+            groups["transaction_count"].append(len(txns) if isinstance(txns, list) else None)
+            for extra in group.keys() - _KNOWN_GROUP_KEYS:
                 tables.unknown(account_id, f"{gpath}.{extra}", group[extra])
             if not isinstance(txns, list):
                 tables.unknown(account_id, f"{gpath}.transactions", txns)
@@ -80,7 +82,11 @@ def recurring_transactions(tables: TableSet, account_id: str, value: Dict[str, A
             columns = transaction_columns(tables, account_id, txns, f"{gpath}.transactions")
             rows = columns.pop("_rows")
             columns.update(direction=[direction] * len(rows), group_seq=[g] * len(rows))
-            tables.add("recurring_transactions", columns, account_id)
+            for name, column in columns.items():
+                txns_of_groups.setdefault(name, []).extend(column)
+    tables.add("recurring_transaction_groups", groups, account_id)
+    if txns_of_groups:
+        tables.add("recurring_transactions", txns_of_groups, account_id)
 
 
 def transaction_columns(tables: TableSet, account_id: str, items: List[Any], path: str, seq: bool = True) -> Dict[str, list]:

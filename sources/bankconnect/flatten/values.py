@@ -17,6 +17,7 @@ Report = Callable[[int, str], None]
 
 _MONEY_MAX = 9_999_999_999_999_999.99  # DECIMAL(18,2)
 _INT64 = 2**63
+_PLAIN_NUMBERS = {float, int, type(None)}
 
 
 def to_json(value: Any) -> str:
@@ -83,6 +84,15 @@ def money_array(values: Sequence[Any], report: Report) -> pa.Array:
     A third decimal is rounded half-to-even and reported; NaN, infinity and amounts beyond
     DECIMAL(18,2) become null and are reported (the original value is kept in the report).
     """
+    if not {bool, str} & set(map(type, values)):  # the usual case: checked in three Arrow calls
+        try:
+            floats = pa.array(values, type=pa.float64())
+            money = pc.cast(floats, MONEY)  # NaN, infinity and amounts beyond DECIMAL(18,2) raise
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            pass
+        else:  # exact when every amount comes back unchanged (a third decimal would not)
+            if pc.all(pc.equal(pc.cast(money, pa.float64()), floats)).as_py() is not False:
+                return money
     floats = float_array(values, report)  # never NaN or infinite
     scaled = pc.multiply(floats, 100.0)
     off = pc.greater(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)
@@ -107,49 +117,74 @@ def timestamp_array(values: Sequence[Any], report: Report) -> pa.Array:
     return pa.array(_parse_all(values, parse_timestamp, "timestamp", report), type=TIMESTAMP)
 
 
-def scalar_columns(values: Sequence[Any], report: Optional[Report] = None
-                   ) -> Tuple[List[Optional[float]], List[Optional[str]]]:
-    """Split free-typed metric values into (value, value_text).
+def scalar_columns(values: Sequence[Any], report: Optional[Report] = None) -> Tuple[pa.Array, pa.Array]:
+    """Split free-typed metric values into (value DOUBLE, value_text VARCHAR) Arrow columns.
 
     Numbers go to value; booleans to value as 1/0; strings to value_text (and to value too when
     they read as a number); objects and lists to value_text as JSON. Integers beyond 64 bits and
     NaN/infinity (a `NaN` literal) go to value_text only, reported.
     """
-    numbers: List[Optional[float]] = []
+    # The usual case, vectorised: numbers and nulls go to Arrow as they are; the few strings,
+    # booleans and objects are read one by one; NaN, infinity or huge integers take the slow path.
+    odd = [] if set(map(type, values)) <= _PLAIN_NUMBERS else [
+        i for i, v in enumerate(values) if type(v) not in _PLAIN_NUMBERS]
+    plain: Sequence[Any] = values
+    texts_odd: Optional[List[Optional[str]]] = None
+    if odd:
+        plain, texts_odd = list(values), [None] * len(values)
+        for i in odd:
+            plain[i], texts_odd[i] = _odd_scalar(values[i])
+    try:
+        numbers = pa.array(plain, type=pa.float64())
+    except (pa.ArrowInvalid, OverflowError):  # an integer beyond 64 bits
+        return _scalar_columns_checked(values, report)
+    if pc.all(pc.is_finite(numbers)).as_py() is False:
+        return _scalar_columns_checked(values, report)
+    texts = pa.array(texts_odd, type=pa.string()) if odd else pa.nulls(len(values), pa.string())
+    return numbers, texts
+
+
+def _odd_scalar(value: Any) -> Tuple[Optional[float], Optional[str]]:
+    """(value, value_text) of a metric value that is not a plain number or null."""
+    if type(value) is bool:
+        return (1.0 if value else 0.0), None
+    if type(value) is str:
+        return _float_or_none(value), value
+    return None, to_json(value)
+
+
+def _scalar_columns_checked(values: Sequence[Any], report: Optional[Report]) -> Tuple[pa.Array, pa.Array]:
+    """scalar_columns value by value, reporting what cannot be a number (NaN, huge integers)."""
+    numbers_list: List[Optional[float]] = []
     texts: List[Optional[str]] = []
     for i, v in enumerate(values):
         t = type(v)
         if t is float:
             if v - v == 0.0:  # finite
-                numbers.append(v)
+                numbers_list.append(v)
                 texts.append(None)
             else:
-                numbers.append(None)
+                numbers_list.append(None)
                 texts.append(str(v))
                 if report is not None:
                     report(i, f"not a finite number, kept as text: {v!r}")
         elif t is int:
             if -_INT64 <= v < _INT64:
-                numbers.append(v)
+                numbers_list.append(v)
                 texts.append(None)
             else:  # beyond what Arrow converts: keep the digits as text
-                numbers.append(None)
+                numbers_list.append(None)
                 texts.append(str(v))
                 if report is not None:
                     report(i, f"integer beyond 64 bits, kept as text: {_short(v)}")
         elif v is None:
-            numbers.append(None)
+            numbers_list.append(None)
             texts.append(None)
-        elif t is bool:
-            numbers.append(1.0 if v else 0.0)
-            texts.append(None)
-        elif t is str:
-            numbers.append(_float_or_none(v))
-            texts.append(v)
         else:
-            numbers.append(None)
-            texts.append(to_json(v))
-    return numbers, texts
+            number, text = _odd_scalar(v)
+            numbers_list.append(number)
+            texts.append(text)
+    return pa.array(numbers_list, type=pa.float64()), pa.array(texts, type=pa.string())
 
 
 CONVERTERS = {
