@@ -1,7 +1,9 @@
-"""Run a command in a child process with a time cap; report wall time and the child's peak RSS.
+"""Run a command in a child process with a time cap; report wall time and the peak memory it used.
 
-Peak RSS comes from wait4()'s rusage for that one child (ru_maxrss, KiB on Linux): the maximum
-resident set of the child itself, not of this process or of other children.
+Peak memory is the larger of wait4()'s ru_maxrss for the child itself and the peak, sampled every
+20 ms, of the proportional set size (PSS) summed over its whole process group: `bankconnect load`
+reads sessions on worker processes, and their memory counts too (PSS shares pages the processes
+have in common instead of counting them once per process).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence
 class ChildResult:
     cmd: List[str]
     seconds: float
-    peak_rss: int  # bytes
+    peak_rss: int  # bytes: max(the child's own peak RSS, its process group's peak PSS)
     returncode: Optional[int]
     timed_out: bool
     stdout: str
@@ -66,11 +68,14 @@ def run_child(cmd: Sequence[str], timeout: float, env: Optional[Dict[str, str]] 
         deadline = started + timeout
         timed_out = mem_capped = False
         status, usage = 0, None
+        peak_group = 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            mem_capped = mem_cap is not None and current_rss(proc.pid) > mem_cap
+            group = group_pss(proc.pid)
+            peak_group = max(peak_group, group)
+            mem_capped = mem_cap is not None and max(current_rss(proc.pid), group) > mem_cap
             if time.perf_counter() > deadline or mem_capped:
                 timed_out = True
                 _kill_group(proc.pid)
@@ -81,7 +86,8 @@ def run_child(cmd: Sequence[str], timeout: float, env: Optional[Dict[str, str]] 
         proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen it was reaped
         out.seek(0)
         err.seek(0)
-        result = ChildResult(list(cmd), seconds, usage.ru_maxrss * 1024, None if timed_out else proc.returncode,
+        result = ChildResult(list(cmd), seconds, max(usage.ru_maxrss * 1024, peak_group),
+                             None if timed_out else proc.returncode,
                              timed_out, out.read(), err.read(), mem_capped,
                              usage.ru_utime + usage.ru_stime)
     if log is not None:  # what the child printed, for a failure's full story
@@ -101,6 +107,27 @@ def current_rss(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def group_pss(pgid: int) -> int:
+    """Proportional set size in bytes summed over the running processes of process group `pgid`."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # after the command name: state, ppid, pgrp
+                continue
+            with open(f"/proc/{entry.name}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def _kill_group(pid: int) -> None:

@@ -48,7 +48,7 @@ class Report:
 
     def markdown(self) -> str:
         out = ["# bankconnect-pipeline benchmark", "", "## Machine", "", machine_table(), "", "## Results", "",
-               "| run | N | wall | CPU | rows | rows/s | peak RSS | notes |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+               "| run | N | wall | CPU | rows | rows/s | peak memory | notes |", "|---|---:|---:|---:|---:|---:|---:|---|"]
         for r in self.rows:
             wall = r.failed if r.failed else _secs(r.seconds)
             out.append(f"| {r.name} | {r.n} | {_cell(wall)} | {_secs(r.cpu)} | {_int(r.rows)} | {_int(r.rows_per_second)} | "

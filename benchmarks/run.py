@@ -1,6 +1,7 @@
 """`make bench` / `python -m benchmarks.run`: the performance benchmark of issue #6.
 
-Measures, each in a fresh child process (wall time, peak RSS):
+Measures, each in a fresh child process (wall time, peak memory: the child's RSS or, when larger, the
+PSS summed over its process group, worker processes included):
   (a) `bankconnect load` end to end at N and N-large sessions (fresh database each);
   (b) DuckDB alone reading the same insights files into transactions and eod_balances (the floor);
   (c) a naive dlt pipeline (raw documents, default normalizer, insert_values);

@@ -48,6 +48,8 @@ def cli() -> None:
 @duckdb_option
 @click.option("--base-url", help="API base URL (default: SOURCES__BANKCONNECT__BASE_URL or the production API).")
 @click.option("--workers", type=click.IntRange(1, 64), help="Sessions fetched concurrently (default 4).")
+@click.option("--processes", type=click.IntRange(0, 64), help="Worker processes that parse and flatten the "
+              "fetched sessions; 0 = none (default: the CPUs, at most 4, for 100 sessions or more).")
 @click.option("--destination", help="A dlt destination instead of DuckDB, e.g. postgres or filesystem.")
 @pii_option
 @raw_option
@@ -55,8 +57,8 @@ def cli() -> None:
               "SESSION_DELETED (default: keep them, marked deleted in bankconnect.sessions).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (for schedulers).")
 def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, base_url: Optional[str],
-         workers: Optional[int], destination: Optional[str], pii: Optional[str], keep_raw: Optional[bool],
-         purge_deleted: bool, as_json: bool) -> None:
+         workers: Optional[int], processes: Optional[int], destination: Optional[str], pii: Optional[str],
+         keep_raw: Optional[bool], purge_deleted: bool, as_json: bool) -> None:
     """Load sessions, plus every session an earlier run left not ready.
 
     Example: bankconnect load 136b1aa3-4610-4d0a-89f3-03078a2fce92 --duckdb bank.duckdb
@@ -66,7 +68,7 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
     ids = list(session_ids) + (read_session_ids(sessions_file) if sessions_file else [])
     progress = _progress() if sys.stdout.isatty() and not as_json else None
     summary = _run(lambda: run_load(ids, duckdb_path=duckdb_path, base_url=base_url, workers=workers,
-                                    destination=destination, on_session=progress, pii=pii,
+                                    processes=processes, destination=destination, on_session=progress, pii=pii,
                                     keep_raw=keep_raw, purge_deleted=purge_deleted))
     if progress is not None:
         click.echo("", err=True)

@@ -45,6 +45,7 @@ def run_load(
     duckdb_path: str = "bankconnect.duckdb",
     base_url: Optional[str] = None,
     workers: Optional[int] = None,
+    processes: Optional[int] = None,
     destination: Optional[str] = None,
     on_session: Optional[Callable[[SessionOutcome], None]] = None,
     pii: Optional[str] = None,
@@ -59,6 +60,8 @@ def run_load(
         duckdb_path: the DuckDB file (default destination).
         base_url: overrides SOURCES__BANKCONNECT__BASE_URL.
         workers: concurrent fetches (default settings.DEFAULT_WORKERS).
+        processes: worker processes reading (parsing, flattening) the fetched sessions; 0: this
+            process (default: the CPUs, at most 4, for 100 sessions or more).
         destination: a dlt destination name instead of DuckDB (e.g. postgres, filesystem).
         on_session: called with each session's outcome as it finishes.
         pii: personal data: keep (default), mask, hash or drop (see sources.bankconnect.pii).
@@ -93,6 +96,8 @@ def run_load(
         kwargs["base_url"] = base_url
     if workers:
         kwargs["workers"] = workers
+    if processes is not None:
+        kwargs["processes"] = processes
     if pii:
         kwargs["pii"] = pii
     if keep_raw is not None:

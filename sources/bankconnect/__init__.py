@@ -15,6 +15,7 @@ from .pii import DEFAULT_PII_MODE, PII_MODES
 from .errors import ConfigError
 from .sessions import Batcher, SessionOutcome, data_tables, fetch_sessions, session_row
 from .tables import TABLES
+from .workers import default_processes
 
 # Re-fetching a session replaces its rows in every table: rows whose session_id is in the new load
 # are deleted first. (Tables where the session now has no rows are cleaned by `data_load_id`.)
@@ -30,6 +31,7 @@ def bankconnect_source(
     server_hash: str = dlt.secrets.value,
     base_url: str = settings.DEFAULT_BASE_URL,
     workers: int = settings.DEFAULT_WORKERS,
+    processes: Optional[int] = None,
     batch_rows: int = settings.BATCH_ROWS,
     retry_pending: bool = True,
     max_attempts: int = settings.REQUEST_MAX_ATTEMPTS,
@@ -47,7 +49,10 @@ def bankconnect_source(
         api_key: BankConnect API key (secret: SOURCES__BANKCONNECT__API_KEY).
         server_hash: BankConnect server hash (secret: SOURCES__BANKCONNECT__SERVER_HASH).
         base_url: API base URL (SOURCES__BANKCONNECT__BASE_URL); http only for loopback.
-        workers: sessions fetched concurrently.
+        workers: sessions fetched concurrently (threads: HTTP is I/O).
+        processes: worker processes that parse and flatten the fetched sessions (CPU work); 0 reads
+            them in the loading process; default: the CPUs (at most 4) when there are 100 sessions
+            or more, else 0.
         batch_rows: rows buffered before a batch goes to dlt.
         retry_pending: also fetch sessions an earlier run left not ready or failed transiently.
         max_attempts: attempts per request before a session is recorded as failed.
@@ -65,8 +70,9 @@ def bankconnect_source(
     client = BankConnectClient(api_key, server_hash, base_url, timeout=timeout, max_attempts=max_attempts,
                                backoff_factor=backoff_factor, max_connections=max(workers, 1))
     ids = list(dict.fromkeys(validate_session_id(s) for s in session_ids))
-    return session_resources(client, ids, workers=workers, batch_rows=batch_rows, retry_pending=retry_pending,
-                             treatment=data_treatment(pii, pii_hash_key, keep_raw), on_session=on_session)
+    return session_resources(client, ids, workers=workers, processes=processes, batch_rows=batch_rows,
+                             retry_pending=retry_pending, treatment=data_treatment(pii, pii_hash_key, keep_raw),
+                             on_session=on_session)
 
 
 @dlt.source(name="bankconnect", max_table_nesting=0)
@@ -91,7 +97,7 @@ def bankconnect_replay(
     from .stored import StoredDocuments
 
     ids = list(dict.fromkeys(validate_session_id(s) for s in session_ids))
-    return session_resources(StoredDocuments(documents or {}), ids, workers=1, batch_rows=batch_rows,
+    return session_resources(StoredDocuments(documents or {}), ids, workers=1, processes=0, batch_rows=batch_rows,
                              retry_pending=False, treatment=data_treatment(pii, pii_hash_key, keep_raw),
                              on_session=on_session)
 
@@ -106,15 +112,16 @@ def data_treatment(pii: str, pii_hash_key: Optional[str], keep_raw: Optional[boo
             "keep_raw": (pii == "keep") if keep_raw is None else keep_raw}
 
 
-def session_resources(client: Any, ids: List[str], *, workers: int, batch_rows: int, retry_pending: bool,
-                      treatment: Dict[str, Any], on_session: Optional[Callable[[SessionOutcome], None]]) -> List[Any]:
+def session_resources(client: Any, ids: List[str], *, workers: int, processes: Optional[int], batch_rows: int,
+                      retry_pending: bool, treatment: Dict[str, Any],
+                      on_session: Optional[Callable[[SessionOutcome], None]]) -> List[Any]:
     """The hidden `session_batches` resource over `client` and one merge resource per raw table."""
     batches = dlt.resource(session_batches, name="session_batches", selected=False)(
-        client, ids, workers, batch_rows, retry_pending, treatment, on_session)
+        client, ids, workers, processes, batch_rows, retry_pending, treatment, on_session)
     return [batches, *[_table_resource(batches, name) for name in TABLES]]
 
 
-def session_batches(client: Any, session_ids: List[str], workers: int, batch_rows: int,
+def session_batches(client: Any, session_ids: List[str], workers: int, processes: Optional[int], batch_rows: int,
                     retry_pending: bool, treatment: Dict[str, Any],
                     on_session: Optional[Callable[[SessionOutcome], None]]) -> Iterator[Dict[str, pa.Table]]:
     """Fetch the sessions and yield batches {table: Arrow table}; remembers each session in state."""
@@ -126,14 +133,16 @@ def session_batches(client: Any, session_ids: List[str], workers: int, batch_row
         named = set(session_ids)
         todo = session_ids + [sid for sid in pending_sessions(state) if sid not in named]
     batcher = Batcher(batch_rows)
+    if processes is None:
+        processes = default_processes(len(todo))
     try:
         prepare = partial(data_tables, **treatment)
-        for outcome in fetch_sessions(client, todo, workers, prepare):
-            tables = _remember(known, outcome, load_id, outcome.tables)
-            outcome.tables = {}  # the batch holds them now; outcomes passed on stay small
-            if on_session is not None:
-                on_session(outcome)
-            batch = batcher.add(tables)
+        for outcomes, tables in fetch_sessions(client, todo, workers, prepare, processes):
+            rows = [_remember(known, outcome, load_id) for outcome in outcomes]
+            for outcome in outcomes:
+                if on_session is not None:
+                    on_session(outcome)
+            batch = batcher.add({**tables, "sessions": pa.concat_tables(rows)})
             if batch:
                 yield batch
         batch = batcher.flush()
@@ -148,12 +157,11 @@ def pending_sessions(state: Dict[str, Any]) -> List[str]:
     return [sid for sid, entry in state.get(STATE_KEY, {}).items() if entry.get("retry")]
 
 
-def _remember(known: Dict[str, Dict[str, Any]], outcome: SessionOutcome, load_id: str,
-              tables: Dict[str, pa.Table]) -> Dict[str, pa.Table]:
-    """Update the session's state entry; return its tables including its `sessions` row."""
+def _remember(known: Dict[str, Dict[str, Any]], outcome: SessionOutcome, load_id: str) -> pa.Table:
+    """Update the session's state entry; return its `sessions` row."""
     entry = known.get(outcome.session_id, {})
     first_seen = _from_iso(entry.get("first_seen_at")) or outcome.checked_at
-    if outcome.tables:
+    if outcome.has_rows:
         data_load_id, data_loaded_at = load_id, outcome.checked_at
     else:
         data_load_id, data_loaded_at = entry.get("data_load_id"), _from_iso(entry.get("data_loaded_at"))
@@ -166,9 +174,7 @@ def _remember(known: Dict[str, Dict[str, Any]], outcome: SessionOutcome, load_id
         "data_loaded_at": data_loaded_at.isoformat() if data_loaded_at else None,
         "load_id": load_id,  # the load that last wrote its `sessions` row
     }
-    tables = dict(tables)
-    tables["sessions"] = session_row(outcome, first_seen, data_load_id, data_loaded_at)
-    return tables
+    return session_row(outcome, first_seen, data_load_id, data_loaded_at)
 
 
 def _table_resource(batches: Any, name: str) -> Any:

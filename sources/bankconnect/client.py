@@ -20,6 +20,7 @@ from .errors import AuthError, ConfigError, SessionError
 
 _SESSION_ID_RE = re.compile(settings.SESSION_ID_PATTERN)
 _NON_FINITE_LITERAL = re.compile(rb"\bNaN\b|\bInfinity\b")
+_JSON_START = re.compile(rb"\s*[\[{]")
 # A \uD800-\uDBFF escape followed by a \uDC00-\uDFFF one is a pair (one character); either alone is
 # not text. The backslashes before it must be an even number (else the backslash is escaped).
 _SURROGATE_ESCAPE = re.compile(
@@ -112,14 +113,18 @@ class BankConnectClient:
         """GET session_status for one session."""
         return self._get(settings.SESSION_STATUS_PATH, session_id)
 
-    def insights(self, session_id: str) -> Fetched:
-        """GET the insights document for one session."""
-        return self._get(settings.INSIGHTS_PATH, session_id)
+    def insights(self, session_id: str, parse: bool = True) -> Fetched:
+        """GET the insights document for one session.
+
+        parse=False leaves the body unread (`data` None) for a reader elsewhere (a worker process):
+        then only a 200 that does not even look like a JSON document is retried here.
+        """
+        return self._get(settings.INSIGHTS_PATH, session_id, parse)
 
     def close(self) -> None:
         self._client.session.close()
 
-    def _get(self, path: str, session_id: str) -> Fetched:
+    def _get(self, path: str, session_id: str, parse: bool = True) -> Fetched:
         url = self.base_url + path.format(session_id=validate_session_id(session_id))
         document = path.rstrip("/").rsplit("/", 1)[-1]  # session_status | insights
         try:
@@ -128,19 +133,20 @@ class BankConnectClient:
             raise SessionError(
                 settings.FAILED, settings.TRANSIENT_FAILURE, f"{document}: {type(exc).__name__} after retries"
             ) from None
-        return _interpret(response, document)
+        return _interpret(response, document, parse)
 
 
-def _interpret(response: Response, document: str = "response") -> Fetched:
+def _interpret(response: Response, document: str = "response", parse: bool = True) -> Fetched:
     """Turn a final (post-retry) response into a document or the documented outcome."""
     status = response.status_code
+    if status == 200 and not parse:
+        if not looks_like_json(response.content):
+            raise not_json(document, response.headers.get("Content-Type"), len(response.content))
+        return Fetched(None, response.content)
     body, parsed, repairs = _parse(response)
     if status == 200:
         if not parsed:
-            kind = response.headers.get("Content-Type") or "no Content-Type"
-            raise SessionError(settings.FAILED, settings.TRANSIENT_FAILURE,
-                               f"{document}: response body is not JSON after retries "
-                               f"(HTTP 200, {kind}, {len(response.content)} bytes)")
+            raise not_json(document, response.headers.get("Content-Type"), len(response.content))
         return Fetched(body, response.content, repairs)
     code, message = _error_fields(body if parsed else None)
     if status in settings.AUTH_HTTP_STATUSES or code in settings.AUTH_ERROR_CODES:
@@ -200,6 +206,18 @@ def parse_json(raw: bytes) -> Tuple[Any, Tuple[str, ...]]:
     return json.loads(fixed), repairs
 
 
+def looks_like_json(raw: bytes) -> bool:
+    """A cheap test of a body (no parse): it starts and ends like a JSON object or array."""
+    return bool(_JSON_START.match(raw)) and raw[-64:].rstrip()[-1:] in (b"}", b"]")
+
+
+def not_json(document: str, content_type: Optional[str], size: int) -> SessionError:
+    """The outcome of a 200 whose body could not be read as JSON, even after retries."""
+    return SessionError(settings.FAILED, settings.TRANSIENT_FAILURE,
+                        f"{document}: response body is not JSON after retries "
+                        f"(HTTP 200, {content_type or 'no Content-Type'}, {size} bytes)")
+
+
 def _error_fields(body: Any) -> Tuple[Optional[str], str]:
     """`{"error": {"code", "message"}}`, or the older `{"detail": ...}`."""
     if isinstance(body, dict):
@@ -212,9 +230,16 @@ def _error_fields(body: Any) -> Tuple[Optional[str], str]:
 
 
 def _unreadable_success(response: Optional[Response], exception: Optional[BaseException]) -> bool:
-    """Retry a 200 whose body is not JSON (an HTML page from a proxy, a truncated body)."""
+    """Retry a 200 whose body is not JSON (an HTML page from a proxy, a cut-off body).
+
+    Insights documents (about 1 MB) are only checked to look like JSON here: they are parsed
+    where they are flattened, possibly in another process (a body that looks like JSON but is
+    not fails that session with RETRIES_EXHAUSTED, so the next run fetches it again).
+    """
     if response is None or response.status_code != 200:
         return False
+    if response.url.rstrip("/").endswith("/insights"):
+        return not looks_like_json(response.content)
     return not _parse(response)[1]
 
 

@@ -25,18 +25,20 @@ class StoredDocuments:
     def session_status(self, session_id: str) -> Fetched:
         return self._get(session_id, "session_status")
 
-    def insights(self, session_id: str) -> Fetched:
-        return self._get(session_id, "insights")
+    def insights(self, session_id: str, parse: bool = True) -> Fetched:
+        return self._get(session_id, "insights", parse)
 
     def close(self) -> None:
         self._documents.clear()
 
-    def _get(self, session_id: str, kind: str) -> Fetched:
+    def _get(self, session_id: str, kind: str, parse: bool = True) -> Fetched:
         stored = self._documents.get(session_id, {}).get(kind)
         if stored is None:
             raise SessionError(settings.FAILED, NO_RAW_COPY, f"no stored {kind} document to rebuild from")
         compressed, size = stored
         raw = pa.decompress(compressed, decompressed_size=size, codec="zstd", asbytes=True)
+        if not parse:
+            return Fetched(None, raw)
         try:
             data, repairs = parse_json(raw)
         except ValueError:
