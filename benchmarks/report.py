@@ -141,8 +141,9 @@ def profile_lines(prof: Dict[str, Any], n: int, out_file: str) -> List[str]:
     lines = [f"Phases of an unprofiled in-process `run_load` of the same {n} sessions ({wall:.1f} s; wall clock, "
              f"summed over every `pipeline.run` the load makes):", "",
              "| phase | seconds | share |", "|---|---:|---:|"]
-    for name, label in (("extract", "dlt extract: fetch + JSON parse + flatten on the fetch pool, Arrow to Parquet"),
-                        ("normalize", "dlt normalize"), ("load", "dlt load: Parquet into DuckDB, merge (delete-insert)"),
+    for name, label in (("extract", "dlt extract: fetch (threads), JSON parse + flatten (worker processes), Arrow to Parquet"),
+                        ("normalize", "dlt normalize"),
+                        ("load", "dlt load: Parquet into DuckDB (append; merge only for sessions loaded before)"),
                         ("cleanup", "stale-row cleanup (`remove_replaced_rows`)")):
         lines.append(f"| {label} | {phases.get(name, 0.0):.1f} | {_share(phases.get(name, 0.0), wall)} |")
     rest = max(wall - sum(v for k, v in phases.items() if k != "total"), 0.0)
@@ -162,8 +163,8 @@ def profile_lines(prof: Dict[str, Any], n: int, out_file: str) -> List[str]:
     for where, tt, ct in prof.get("top", []):
         lines.append(f"| `{where}` | {tt:.2f} | {ct:.2f} |")
     lines += ["", f"cProfile of `run_load` in-process with every thread profiled (profiled wall {prof.get('wall', 0):.1f} s): "
-              f"the main thread spent {parts.get('main.wait_for_fetch', 0.0):.1f} s of extract waiting for the fetch "
-              f"pool; dlt's {parts.get('load_threads.count', 0):.0f} load threads spent "
+              f"the main thread spent {parts.get('main.wait_for_fetch', 0.0):.1f} s of extract waiting for fetched and "
+              f"read sessions (the reading worker processes are not profiled); dlt's {parts.get('load_threads.count', 0):.0f} load threads spent "
               f"{parts.get('load_threads.duckdb_sql', 0.0):.1f} thread-s in DuckDB statements and "
               f"{parts.get('load_threads.connections', 0.0):.1f} thread-s borrowing/returning the shared connection. "
               f"Main thread, top self time (waits left out):", "",

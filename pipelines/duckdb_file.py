@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 ALIAS = "bankconnect_file"
-DUCKDB_MEMORY_LIMIT = "512MB"
+DUCKDB_MEMORY_LIMIT = "256MB"
 
 
 def connect(path: str, read_only: bool = False) -> Any:

@@ -76,6 +76,7 @@ def run_load(
     from dlt.pipeline.exceptions import PipelineStepFailed
 
     from sources.bankconnect import bankconnect_source
+    from sources.bankconnect.workers import default_processes, start_processes, stop_processes
 
     started = time.perf_counter()
     ids = [validate_session_id(s.strip()) for s in session_ids]
@@ -107,6 +108,8 @@ def run_load(
     chunks = [ids[i:i + sessions_per_load] for i in range(0, len(ids), sessions_per_load)] or [[]]
     rows: Counter = Counter()
     load_ids: List[str] = []
+    # worker processes for the whole run, started while this process is small (sources.bankconnect.workers)
+    start_processes(default_processes(len(ids)) if processes is None else processes)
     try:
         if pipeline.has_pending_data:
             # A killed run left packages behind: finish them first (dlt would otherwise load only
@@ -129,6 +132,8 @@ def run_load(
         if cause is not None:
             raise cause from None
         raise LoadError(f"load failed at step {exc.step}: {_one_line(exc.exception)}") from None
+    finally:
+        stop_processes()
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
 
