@@ -137,7 +137,9 @@ def session_batches(client: Any, session_ids: List[str], workers: int, processes
         processes = default_processes(len(todo))
     try:
         prepare = partial(data_tables, **treatment)
-        for outcomes, tables in fetch_sessions(client, todo, workers, prepare, processes):
+        # worker processes hand their tables over through files in the pipeline's working folder
+        spool_root = dlt.current.pipeline().working_dir if processes else None
+        for outcomes, tables in fetch_sessions(client, todo, workers, prepare, processes, spool_root):
             rows = [_remember(known, outcome, load_id) for outcome in outcomes]
             for outcome in outcomes:
                 if on_session is not None:

@@ -124,19 +124,20 @@ def read_sessions(fetched: List[Fetch], prepare: Optional[Prepare] = None
 
 
 def fetch_sessions(client: BankConnectClient, session_ids: Iterable[str], workers: int,
-                   prepare: Optional[Prepare] = None, processes: int = 0
+                   prepare: Optional[Prepare] = None, processes: int = 0, spool_root: Optional[str] = None
                    ) -> Iterator[Tuple[List[SessionOutcome], Dict[str, pa.Table]]]:
     """Fetch sessions on `workers` threads and read them as they arrive: (outcomes, their tables).
 
     Fetching is I/O and runs on a bounded thread pool (at most 2 x workers requests in flight).
     Reading (JSON, flattening, `prepare`) is CPU work: with processes=0 it runs in this thread;
-    else on that many worker processes, a few sessions per task (see `workers.ReaderPool`).
+    else on that many worker processes, a few sessions per task (see `workers.ReaderPool`; their
+    tables come back through files under `spool_root`).
     An AuthError stops everything: queued sessions are cancelled and it is raised.
     """
     from .workers import ReaderPool
 
     ids = iter(session_ids)
-    readers = ReaderPool(processes, prepare) if processes > 0 else None
+    readers = ReaderPool(processes, prepare, spool_root) if processes > 0 else None
     fetching: set[Future] = set()
     ready: List[Fetch] = []
     more = True

@@ -2,18 +2,24 @@
 
 Parsing and flattening are pure-Python CPU work: on threads they only take turns on the GIL (and
 slow each other down), while the loading process also needs it for dlt. A few worker processes
-read the sessions instead, `CHUNK` at a time, and send each chunk's tables back as one Arrow IPC
-stream per table (cheap to send and to open, unlike pickled small tables).
+read the sessions instead, `CHUNK` at a time. A chunk's tables come back through spool files
+(an Arrow IPC stream per table, in a private temporary folder) that the loading process maps into
+memory and deletes: no pickling and no copies through a pipe. One file per table, so a small
+table waiting for more rows keeps only its own file mapped.
 """
 
 from __future__ import annotations
 
 import ctypes
+import glob
 import multiprocessing
 import os
+import shutil
+import tempfile
 import signal
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+import uuid
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
@@ -25,6 +31,7 @@ CHUNK = 4  # sessions per task: large enough that sending the tables back costs 
 # CPU for the imports) costs about what reading 100 sessions on two CPUs instead of one saves.
 MIN_SESSIONS = 100
 _PRELOAD = ["sources.bankconnect.sessions"]
+_SPOOL_PREFIX = "bankconnect-spool-"
 
 
 def default_processes(sessions: int) -> int:
@@ -38,10 +45,21 @@ def default_processes(sessions: int) -> int:
 class ReaderPool:
     """Worker processes reading chunks of fetched sessions; bounded work in flight."""
 
-    def __init__(self, processes: int, prepare: Optional[Prepare]) -> None:
+    def __init__(self, processes: int, prepare: Optional[Prepare], spool_root: Optional[str] = None) -> None:
+        """Args:
+            processes: worker processes (the ones `start_processes` started, when as many).
+            prepare: run on each read session in the worker (see `read_sessions`).
+            spool_root: where the spool folder goes (default: the system's temporary folder); a
+                spool folder a killed run left there is removed.
+        """
         self._pool, self._owned = (_shared["executor"], False) if _shared["processes"] == processes else (
             _start(processes), True)
         self._prepare = prepare
+        if spool_root is not None:
+            os.makedirs(spool_root, exist_ok=True)
+            for stale in glob.glob(os.path.join(spool_root, f"{_SPOOL_PREFIX}*")):
+                shutil.rmtree(stale, ignore_errors=True)
+        self._spool = tempfile.mkdtemp(prefix=_SPOOL_PREFIX, dir=spool_root)  # 0700: the tables hold bank data
         self._max_running = 2 * processes
         self.running: set[Future] = set()
 
@@ -57,7 +75,7 @@ class ReaderPool:
         """Send full chunks (and, when last, the rest) while there is room; returns what is left."""
         while ready and len(self.running) < self._max_running and (len(ready) >= CHUNK or last):
             chunk, ready = ready[:CHUNK], ready[CHUNK:]
-            self.running.add(self._pool.submit(_read_chunk, chunk, self._prepare))
+            self.running.add(self._pool.submit(_read_chunk, chunk, self._prepare, self._spool))
         return ready
 
     def finished(self) -> Iterator[Tuple[List[SessionOutcome], Dict[str, pa.Table]]]:
@@ -65,15 +83,18 @@ class ReaderPool:
         done = {f for f in self.running if f.done()}
         self.running -= done
         for future in done:
-            outcomes, streams = future.result()
-            yield outcomes, {name: pa.ipc.open_stream(stream).read_all() for name, stream in streams.items()}
+            outcomes, files = future.result()
+            yield outcomes, {name: _open_spooled(path) for name, path in files.items()}
 
     def close(self) -> None:
         for future in self.running:
             future.cancel()
         if self._owned:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        else:  # a shared pool goes on: let what is still running finish before the spool goes
+            wait(self.running)
         self.running.clear()
+        shutil.rmtree(self._spool, ignore_errors=True)
 
 
 # Processes started once for a whole run (`start_processes`), shared by the ReaderPools of its loads.
@@ -119,18 +140,27 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _read_chunk(fetched: List[Fetch], prepare: Optional[Prepare]) -> Tuple[List[SessionOutcome], Dict[str, pa.Buffer]]:
-    """In a worker: read the sessions; their tables as one Arrow IPC stream each."""
+def _read_chunk(fetched: List[Fetch], prepare: Optional[Prepare], spool: str
+                ) -> Tuple[List[SessionOutcome], Dict[str, str]]:
+    """In a worker: read the sessions; their outcomes and the spool file of each of their tables."""
     outcomes, tables = read_sessions(fetched, prepare)
-    streams = {}
+    chunk = uuid.uuid4().hex
+    files = {}
     for name, table in tables.items():
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
+        files[name] = path = os.path.join(spool, f"{chunk}.{name}.arrows")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
-        streams[name] = sink.getvalue()
     del tables
     release_free_memory()
-    return outcomes, streams
+    return outcomes, files
+
+
+def _open_spooled(path: str) -> pa.Table:
+    """A spooled table, mapped into memory (the table is a view of the file); the file is deleted."""
+    try:
+        return pa.ipc.open_stream(pa.memory_map(path)).read_all()
+    finally:
+        os.unlink(path)
 
 
 def release_free_memory() -> None:
