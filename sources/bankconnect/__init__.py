@@ -18,7 +18,8 @@ from .tables import TABLES
 from .workers import default_processes
 
 # Re-fetching a session replaces its rows in every table: rows whose session_id is in the new load
-# are deleted first. (Tables where the session now has no rows are cleaned by `data_load_id`.)
+# are deleted first. (Tables where the session now has no rows are cleaned by `data_load_id`.) A load
+# in which no session has rows yet appends instead (`pipelines.load.append_where_nothing_is_replaced`).
 WRITE_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
 MERGE_KEY = "session_id"
 STATE_KEY = "sessions"
