@@ -113,13 +113,11 @@ class BankConnectClient:
         """GET session_status for one session."""
         return self._get(settings.SESSION_STATUS_PATH, session_id)
 
-    def insights(self, session_id: str, parse: bool = True) -> Fetched:
-        """GET the insights document for one session.
-
-        parse=False leaves the body unread (`data` None) for a reader elsewhere (a worker process):
-        then only a 200 that does not even look like a JSON document is retried here.
-        """
-        return self._get(settings.INSIGHTS_PATH, session_id, parse)
+    def insights(self, session_id: str) -> Fetched:
+        """GET the insights document for one session, its body unread (`data` None): it is parsed
+        where it is flattened (`sessions.read_session`, possibly in a worker process), so only a
+        200 that does not even look like a JSON document is retried here."""
+        return self._get(settings.INSIGHTS_PATH, session_id, parse=False)
 
     def close(self) -> None:
         self._client.session.close()

@@ -69,7 +69,7 @@ def fetch_documents(client: BankConnectClient, session_id: str) -> Fetch:
         raw["session_status"] = status_doc.raw
         if _all_accounts_failed(status_doc.data):
             return Documents(session_id, status_doc, None, checked_at)
-        return Documents(session_id, status_doc, client.insights(session_id, parse=False), checked_at)
+        return Documents(session_id, status_doc, client.insights(session_id), checked_at)
     except SessionError as exc:
         return SessionOutcome(session_id, exc.status, exc.code, exc.message, raw=raw, checked_at=checked_at)
 
@@ -157,12 +157,10 @@ def fetch_sessions(client: BankConnectClient, session_ids: Iterable[str], worker
                 else:
                     ready = readers.submit(ready, last=not (more or fetching))
                     yield from readers.finished()
-                if not fetching and not ready and (readers is None or readers.idle):
-                    if not more:
-                        return
-                    continue
                 if not fetching and (readers is None or readers.idle):
-                    continue  # what is ready goes to the readers on the next pass
+                    if not more and not ready:
+                        return
+                    continue  # fetch more, or send what is ready to the readers
                 done, _ = wait(fetching | (readers.running if readers else set()), return_when=FIRST_COMPLETED)
                 for future in done & fetching:
                     fetching.discard(future)
@@ -262,9 +260,7 @@ def _repairs(**documents: Any) -> List[tuple]:
 
 
 def _parsed(insights: Fetched) -> Fetched:
-    """The insights document parsed, when the fetch left it unread."""
-    if insights.data is not None:
-        return insights
+    """The insights document parsed (the fetch leaves it unread)."""
     try:
         data, repairs = parse_json(insights.raw)
     except (ValueError, RecursionError):

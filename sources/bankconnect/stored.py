@@ -25,8 +25,9 @@ class StoredDocuments:
     def session_status(self, session_id: str) -> Fetched:
         return self._get(session_id, "session_status")
 
-    def insights(self, session_id: str, parse: bool = True) -> Fetched:
-        return self._get(session_id, "insights", parse)
+    def insights(self, session_id: str) -> Fetched:
+        """The stored insights document, unread like `BankConnectClient.insights`."""
+        return self._get(session_id, "insights", parse=False)
 
     def close(self) -> None:
         self._documents.clear()
