@@ -35,7 +35,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=200, help="sessions for (a), (b), (c) and the profile (default 200)")
     p.add_argument("--n-large", type=int, default=1000, help="sessions for the memory-growth run and models (default 1000)")
-    p.add_argument("--known", type=int, default=10000, help="completed sessions the re-run knows (default 10000)")
+    p.add_argument("--known", type=int, default=100000, help="completed sessions the re-run knows (default 100000)")
     p.add_argument("--known-mode", choices=("minimal", "tiny"), default="minimal",
                    help="minimal (default): the N-large database plus small completed sessions up to --known; "
                         "tiny: --known simulator sessions of 1 account x 3 months x 5 txn into a fresh database (slow)")
@@ -161,6 +161,7 @@ class Bench:
                          f"peak memory the highest of them")
         self.report.rows.append(row)
         self.a_row = row
+        self.state_row(db, a.n)
 
         files = self.fresh("b-n") / "files.txt"
         files.write_text("".join(f"{p}\n" for p in small.insights_files()))
@@ -275,6 +276,7 @@ class Bench:
                                      note=f"setup failed: {setup.describe_failure()}", failed="FAILED")
                 self.report.rows.append(self.rerun_row)
                 return
+            self.state_row(db, a.known)
             before = request_counts(url)
             runs = [self.load(f"re-run {i + 1}", None, db, url, cap=120) for i in range(3)]
             fetched = {k: v - before.get(k, 0) for k, v in request_counts(url).items()}
@@ -306,6 +308,18 @@ class Bench:
                                  f"{sessions[0] or 'none'}; HTTP requests during re-runs: {fetched or 'none'}")
             self.rerun_fetched = fetched
         self.report.rows.append(self.rerun_row)
+
+    def state_row(self, db: Path, known: int) -> None:
+        """The size of dlt's pipeline state with `known` sessions loaded, and what the record kept in
+        the state (releases before the `sessions` table was the record) would weigh for as many."""
+        from pipelines.runtime import state_dir
+
+        state_file = state_dir(str(db)) / "bankconnect" / "state.json"
+        size = state_file.stat().st_size if state_file.exists() else None
+        self.results.setdefault("state_bytes", {})[known] = size
+        self.report.rows.append(Row("dlt pipeline state (state.json)", known, None, None, None, note=(
+            f"{fmt_bytes(size) if size is not None else 'missing'}; the sessions record as the earlier "
+            f"releases kept it in the state: {fmt_bytes(legacy_state_bytes(known))} for as many sessions")))
 
     # --- targets -------------------------------------------------------------------------------
 
@@ -339,6 +353,9 @@ class Bench:
             why = "not measured: the load failed" + (f" (peak RSS until then {fmt_bytes(lr.peak_rss)})" if lr.peak_rss else "")
             t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1 GiB", why, False if not lr.seconds else None))
             t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1.5 x N={a.n}", why, False if not lr.seconds else None))
+        for known, size in sorted(self.results.get("state_bytes", {}).items()):
+            t.append(Target(f"dlt pipeline state < 64 KB at {known:,} known sessions",
+                            fmt_bytes(size) if size is not None else "missing", size is not None and size < 65536))
         rr = self.rerun_row
         if rr.seconds is not None:
             clean = not any(v for v in getattr(self, "rerun_fetched", {}).values())
@@ -361,6 +378,14 @@ class Bench:
         ok = completed == n and not empty
         return ok, f"{completed}/{n} sessions completed" + (f", empty tables: {', '.join(empty)}" if empty else
                                                              ", every table with rows")
+
+
+def legacy_state_bytes(known: int) -> int:
+    """JSON bytes of the per-session entries earlier releases kept in dlt state (one per session)."""
+    entry = {"status": "completed", "error_code": None, "retry": False,
+             "first_seen_at": "2026-12-03T05:27:18.123456+00:00", "data_load_id": "1796276815.0557055",
+             "data_loaded_at": "2026-12-03T05:27:18.123456+00:00", "load_id": "1796276815.0557055"}
+    return len(json.dumps({f"{i:08x}-1111-4222-8333-444455556666": entry for i in range(known)}))
 
 
 def table_counts(db: Path) -> Dict[str, int]:

@@ -14,9 +14,10 @@ from sources.bankconnect.outcome import SessionOutcome
 from sources.bankconnect.settings import COMPLETED, DELETED, SOURCE_NAME
 from sources.bankconnect.validation import session_ids as valid_session_ids
 
-from .cleanup import purge_sessions, remove_replaced_rows
+from .cleanup import finish_cleanup, owe_cleanup, purge_sessions, remove_replaced_rows
 from .runtime import (DEFAULT_DATABASE, append_only, can_merge, loader_file_format, make_pipeline,
                       missing_destination_config)
+from .session_record import pending_sessions, read_book, sessions_of_loads
 
 SESSIONS_PER_LOAD = 250
 _ERROR_ORDER = ("failed", "not_found", "deleted", "not_requested", "pending")
@@ -94,17 +95,17 @@ def run_load(
     pipeline, where = make_pipeline(duckdb_path, destination)
     outcomes: List[SessionOutcome] = []
     options = _source_options(base_url, workers, pii, keep_raw, credentials, outcomes.append, on_session)
-    todo = sessions_to_fetch(pipeline, ids)
     rows: Counter = Counter()
     load_ids: List[str] = []
-    with load_errors(destination), reader_pool(pipeline, processes, len(todo)) as readers:
-        finish_unfinished_loads(pipeline)
-        # One load package per chunk of sessions: the destination's work (and memory) per load stays
-        # bounded, and each finished chunk is durable even if a later one fails.
-        for chunk in [todo[i:i + sessions_per_load] for i in range(0, len(todo), sessions_per_load)] or [[]]:
-            info = load_sessions(pipeline, chunk, readers, options)
-            load_ids += info.loads_ids
-            rows.update(row_counts(pipeline))
+    with load_errors(destination):
+        todo = sessions_to_fetch(pipeline, ids)
+        with reader_pool(pipeline, processes, len(todo)) as readers:
+            # One load package per chunk of sessions: the destination's work (and memory) per load
+            # stays bounded, and each finished chunk is durable even if a later one fails.
+            for chunk in [todo[i:i + sessions_per_load] for i in range(0, len(todo), sessions_per_load)]:
+                info = load_sessions(pipeline, chunk, readers, options)
+                load_ids += info.loads_ids
+                rows.update(row_counts(pipeline))
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
     return summarise(where, outcomes, rows, load_ids, started)
@@ -112,31 +113,39 @@ def run_load(
 
 def sessions_to_fetch(pipeline: Any, ids: List[str]) -> List[str]:
     """The named sessions, then those of load packages a killed run left unfinished, then those an
-    earlier run left not ready: each once."""
-    book = SessionBook.of_pipeline(pipeline)
-    unfinished = sessions_in_pending_packages(pipeline) if pipeline.has_pending_data else []
-    return list(dict.fromkeys([*ids, *unfinished, *book.pending()]))
+    earlier run left not ready: each once. Finishes what a killed run left first."""
+    unfinished = finish_unfinished_loads(pipeline)
+    return list(dict.fromkeys([*ids, *unfinished, *pending_sessions(pipeline)]))
 
 
-def finish_unfinished_loads(pipeline: Any) -> None:
-    """A killed run left packages behind: finish them first (dlt would otherwise load only those and
-    skip this run's sessions), then clean what they replaced. dlt may repeat copy jobs that had
-    already committed: their sessions are fetched again in this run (`sessions_to_fetch`)."""
+def finish_unfinished_loads(pipeline: Any) -> List[str]:
+    """Finish what a killed run left: its load packages (dlt would otherwise load only those and skip
+    this run's sessions) and its clean-up. Returns the sessions of those packages: dlt may repeat
+    copy jobs that had already committed, so they are fetched again in this run."""
+    unfinished: List[str] = []
     if pipeline.has_pending_data:
+        packages = set(pipeline.list_extracted_load_packages()) | set(pipeline.list_normalized_load_packages())
         pipeline.run()
-        remove_replaced_rows(pipeline)
+        unfinished = sessions_of_loads(pipeline, packages)
+        remove_replaced_rows(pipeline, unfinished)
+    finish_cleanup(pipeline)
+    return unfinished
 
 
 def load_sessions(pipeline: Any, session_ids: List[str], readers: Any, options: Dict[str, Any]) -> Any:
     """One load package: fetch and read the sessions, load them, remove the rows they replaced."""
-    # the run decided the readers (and picked up the pending sessions): the source does neither again
-    source = _make_source(session_ids=session_ids, readers=readers, processes=0, retry_pending=False, **options)
+    book = read_book(pipeline, session_ids)
+    replaced = [sid for sid in session_ids if book.has_rows(sid)]
+    # the run decided the readers and the sessions to fetch: the source does neither again
+    source = _make_source(session_ids=session_ids, readers=readers, processes=0, known=book.entries(), **options)
     if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
         append_only(source)
-    else:
-        append_where_nothing_is_replaced(pipeline, source, session_ids)
+    elif not replaced:
+        append_new_sessions(source, book, session_ids)
+    if replaced and can_merge(pipeline):
+        owe_cleanup(pipeline, replaced)
     info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
-    remove_replaced_rows(pipeline)
+    finish_cleanup(pipeline)
     return info
 
 
@@ -226,26 +235,14 @@ def _make_source(**options: Any) -> Any:
 
 
 
-def append_where_nothing_is_replaced(pipeline: Any, source: Any, session_ids: List[str]) -> None:
-    """Tables where no session of this load has rows yet append instead of merging.
-
-    Merge costs the destination a staging copy and a delete per table; a scheduled load of new
-    sessions needs neither. Whether a session has rows comes from the SessionBook (loaded in the
-    same package as the data): every session seen has a `sessions` row, and data rows when it says so.
-    """
-    book = SessionBook.of_pipeline(pipeline)
-    if any(book.has_rows(sid) for sid in session_ids):
-        return
+def append_new_sessions(source: Any, book: SessionBook, session_ids: List[str]) -> None:
+    """No session of this load has data rows yet: the data tables append instead of merging (merge
+    costs the destination a staging copy and a delete per table), and so does `sessions` when none
+    of them has a row either."""
     seen = any(book.knows(sid) for sid in session_ids)
     for name, resource in source.resources.items():
         if name != "sessions" or not seen:
             resource.apply_hints(write_disposition="append")
-
-
-def sessions_in_pending_packages(pipeline: Any) -> List[str]:
-    """Sessions that have rows (their `sessions` row at least) in a load package not yet finished."""
-    pending = set(pipeline.list_extracted_load_packages()) | set(pipeline.list_normalized_load_packages())
-    return SessionBook.of_pipeline(pipeline).written_by(pending)
 
 
 def _our_error(exc: BaseException, destination: Optional[str] = None) -> Optional[BankConnectError]:

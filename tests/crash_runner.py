@@ -32,7 +32,7 @@ def _targets() -> Dict[str, Tuple[Any, str, int, bool]]:
     from dlt.normalize.items_normalizers.arrow import ArrowItemsNormalizer
     from dlt.pipeline.pipeline import Pipeline
 
-    import pipelines.load
+    import pipelines.cleanup
     from sources.bankconnect import fetching
 
     return {
@@ -53,7 +53,7 @@ def _targets() -> Dict[str, Tuple[Any, str, int, bool]]:
         # load: every job done and the load recorded in _dlt_loads, the package not yet archived
         "after-complete-load": (SqlJobClientBase, "complete_load", 1, True),
         # after the load, before the stale-row cleanup
-        "cleanup": (pipelines.load, "remove_replaced_rows", 1, False),
+        "cleanup": (pipelines.cleanup, "remove_replaced_rows", 1, False),
     }
 
 

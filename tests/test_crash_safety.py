@@ -166,8 +166,8 @@ def test_killed_load_run_again_ends_identical(crashes, name):
     folder = crashes["root"] / name.replace("/", "_")
     # nothing stuck: no package left pending, no session waiting for a retry
     from pipelines.runtime import make_pipeline
-    from sources.bankconnect.bookkeeping import SessionBook
+    from pipelines.session_record import pending_sessions
 
     pipeline, _ = make_pipeline(str(folder / DB_NAME))
     assert not pipeline.has_pending_data
-    assert SessionBook.of_pipeline(pipeline).pending() == []
+    assert pending_sessions(pipeline) == []

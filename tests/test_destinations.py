@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from pipelines.load import LoadError, remove_replaced_rows, run_load
+from pipelines.cleanup import remove_replaced_rows
+from pipelines.load import LoadError, run_load
 from pipelines.models import ModelTestError, build_models
 from pipelines.runtime import destination_state_dir, make_pipeline
 from pipelines.warehouse import build_models_on
@@ -135,6 +136,18 @@ def test_filesystem_writes_parquet_of_every_table_with_exact_types(api, bucket, 
     assert {r["_dlt_load_id"] for r in transactions} == set(summary.load_ids)
 
 
+def test_filesystem_picks_up_pending_sessions_from_the_latest_sessions_row(api, bucket):
+    # append-only files hold every sessions row ever written: the latest one per session decides
+    api.session("wait", fixture("seed_session_status.json"), insights_error=(400, "PROCESSING_NOT_COMPLETED"))
+    assert run_load(["wait"], destination="filesystem", base_url=api.base_url).sessions == {"pending": 1}
+    assert run_load([], destination="filesystem", base_url=api.base_url).sessions == {"pending": 1}
+    api.session("wait", fixture("seed_session_status.json"), fixture("seed_insights.json"))
+    assert run_load([], destination="filesystem", base_url=api.base_url).sessions == {"completed": 1}
+    assert run_load([], destination="filesystem", base_url=api.base_url).sessions == {}
+    assert parquet(bucket, "sessions").num_rows == 3  # pending, pending, completed: nothing since
+    assert api.hits["/bank-connect/v1/session_data/wait/session_status/"] == 3
+
+
 def test_filesystem_rerun_appends_and_the_documented_sql_reads_current_rows(api, bucket, db_path):
     ids = serve_fixtures(api).session_ids
     run_load(ids, destination="filesystem", base_url=api.base_url)
@@ -147,7 +160,7 @@ def test_filesystem_rerun_appends_and_the_documented_sql_reads_current_rows(api,
     assert {t: parquet(bucket, t).num_rows for t in first} == {
         "sessions": 2 * first["sessions"], "transactions": 2 * first["transactions"] - 1, "fraud": first["fraud"]}
     pipeline, _ = make_pipeline(destination="filesystem")
-    assert remove_replaced_rows(pipeline) == 0
+    assert remove_replaced_rows(pipeline, ids) == 0
 
     # the docs' SQL gives exactly the rows the DuckDB load (merge) holds
     con = duckdb.connect()

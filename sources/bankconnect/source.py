@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 import dlt
 import pyarrow as pa
 
 from . import settings
 from .batcher import Batcher
-from .bookkeeping import SessionBook
+from .bookkeeping import LEGACY_STATE_KEY, SessionBook, SessionEntry
 from .client import BankConnectClient
 from .fetching import fetch_sessions
 from .outcome import SessionOutcome
@@ -37,7 +37,7 @@ def bankconnect_source(
     processes: Optional[int] = None,
     readers: Any = None,
     batch_rows: int = settings.BATCH_ROWS,
-    retry_pending: bool = True,
+    known: Optional[Mapping[str, SessionEntry]] = None,
     max_attempts: int = settings.REQUEST_MAX_ATTEMPTS,
     backoff_factor: float = settings.REQUEST_BACKOFF_FACTOR,
     timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
@@ -59,7 +59,8 @@ def bankconnect_source(
             most 4) when there are 100 sessions or more, else 0.
         readers: a `workers.ReaderPool` the caller started for its whole run (and closes).
         batch_rows: rows buffered before a batch goes to dlt.
-        retry_pending: also fetch sessions an earlier run left not ready or failed transiently.
+        known: what the `sessions` table records of these sessions (`pipelines.session_record`):
+            their first_seen_at and the load whose rows are current carry over to the new row.
         max_attempts: attempts per request before a session is recorded as failed.
         backoff_factor: exponential backoff multiplier in seconds (Retry-After wins when sent).
         timeout: seconds to wait for a response.
@@ -75,7 +76,7 @@ def bankconnect_source(
     client = BankConnectClient(api_key, server_hash, base_url, timeout=timeout, max_attempts=max_attempts,
                                backoff_factor=backoff_factor, max_connections=max(workers, 1))
     return session_resources(client, valid_session_ids(session_ids), workers=workers, processes=processes,
-                             readers=readers, batch_rows=batch_rows, retry_pending=retry_pending,
+                             readers=readers, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
                              treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
 
 
@@ -87,6 +88,7 @@ def bankconnect_replay(
     pii_hash_key: Optional[str] = None,
     keep_raw: Optional[bool] = None,
     batch_rows: int = settings.BATCH_ROWS,
+    known: Optional[Mapping[str, SessionEntry]] = None,
     on_session: OnSession = None,
 ) -> List[Any]:
     """The same tables rebuilt from stored documents (`raw_payloads`), without the API.
@@ -96,10 +98,11 @@ def bankconnect_replay(
         session_ids: the sessions to rebuild.
         pii, pii_hash_key, keep_raw: as for `bankconnect_source`.
         batch_rows: rows buffered before a batch goes to dlt.
+        known: as for `bankconnect_source`.
         on_session: called with every SessionOutcome.
     """
     return session_resources(StoredDocuments(documents or {}), valid_session_ids(session_ids), workers=1,
-                             processes=0, readers=None, batch_rows=batch_rows, retry_pending=False,
+                             processes=0, readers=None, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
                              treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
 
 
@@ -113,13 +116,12 @@ def session_resources(client: Any, ids: List[str], **options: Any) -> List[Any]:
 
 
 def session_batches(client: Any, session_ids: List[str], *, workers: int, processes: Optional[int], readers: Any,
-                    batch_rows: int, retry_pending: bool, treatment: Treatment, on_session: OnSession
+                    batch_rows: int, book: SessionBook, treatment: Treatment, on_session: OnSession
                     ) -> Iterator[Dict[str, pa.Table]]:
-    """Fetch the sessions and yield batches {table: Arrow table}; records each in the SessionBook."""
-    book = SessionBook.in_source_state(dlt.current.source_state())
+    """Fetch the sessions and yield batches {table: Arrow table}; each outcome's `sessions` row from the book."""
+    dlt.current.source_state().pop(LEGACY_STATE_KEY, None)  # the table is the record now: keep the state small
     load_id = dlt.current.load_package_state()["load_id"]
-    named = set(session_ids)
-    todo = session_ids + ([sid for sid in book.pending() if sid not in named] if retry_pending else [])
+    todo = session_ids
     own_readers = readers is None
     if own_readers:
         readers = _start_readers(default_processes(len(todo)) if processes is None else processes)
