@@ -24,4 +24,4 @@ bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) bankconnect.duckdb .bankconnect .pytest_cache
+	rm -rf $(VENV) bank.duckdb .bankconnect .pytest_cache

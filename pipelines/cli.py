@@ -63,8 +63,10 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
 
     Example: bankconnect load 136b1aa3-4610-4d0a-89f3-03078a2fce92 --duckdb bank.duckdb
     """
+    from .duckdb_file import warn_if_collides
     from .load import run_load
 
+    warn_if_collides(duckdb_path, destination)
     ids = list(session_ids) + (read_session_ids(sessions_file) if sessions_file else [])
     progress = _progress() if sys.stdout.isatty() and not as_json else None
     summary = _run(lambda: run_load(ids, duckdb_path=duckdb_path, base_url=base_url, workers=workers,

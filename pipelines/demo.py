@@ -49,7 +49,7 @@ def run_demo(duckdb_path: str = DEFAULT_DATABASE, sessions: int = DEMO_SESSIONS,
     up the sessions that were still processing), build the models, and summarise.
 
     Args:
-        duckdb_path: the database to write (default ./bankconnect.duckdb).
+        duckdb_path: the database to write (default ./bank.duckdb).
         sessions: simulated sessions to load.
         seed: simulator seed (same seed, same data).
         echo: where progress lines go.

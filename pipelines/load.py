@@ -13,6 +13,7 @@ from sources.bankconnect.sessions import SessionOutcome
 from sources.bankconnect.settings import COMPLETED, DELETED
 from sources.bankconnect.tables import SESSION_DATA_TABLES
 
+from .descriptions import describe_loaded_tables
 from .runtime import append_only, can_merge, loader_file_format, make_pipeline, missing_destination_config
 
 SESSIONS_PER_LOAD = 250
@@ -42,7 +43,7 @@ class LoadSummary:
 def run_load(
     session_ids: Iterable[str] = (),
     *,
-    duckdb_path: str = "bankconnect.duckdb",
+    duckdb_path: str = "bank.duckdb",
     base_url: Optional[str] = None,
     workers: Optional[int] = None,
     processes: Optional[int] = None,
@@ -134,6 +135,7 @@ def run_load(
         raise LoadError(f"load failed at step {exc.step}: {_one_line(exc.exception)}") from None
     finally:
         stop_processes()
+    describe_loaded_tables(pipeline)  # COMMENT ON every raw table and column (pipelines/descriptions.py)
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 DATASET = "bankconnect"
 PIPELINE_NAME = "bankconnect"
-DEFAULT_DATABASE = "bankconnect.duckdb"
+DEFAULT_DATABASE = "bank.duckdb"
 
 # dlt defaults this tool changes: no anonymous telemetry from a bank-data tool; every Arrow row
 # carries its load id (stale-row cleanup relies on it); quiet logs. Users may still override
