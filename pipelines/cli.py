@@ -197,6 +197,29 @@ def demo(duckdb_path: str, sessions: int, seed: int) -> None:
     click.echo(format_demo(result))
 
 
+@cli.command()
+@click.argument("session_ids", nargs=-1)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the pages.")
+@duckdb_option
+@click.option("--open", "open_index", is_flag=True, help="Open index.html in the default browser.")
+def report(session_ids: tuple, out_dir: str, duckdb_path: str, open_index: bool) -> None:
+    """Write one HTML page per session (default: every completed session) and an index.html.
+
+    Pages work offline (the chart library is written once beside them as report.js) and show the
+    data as loaded: balances, monthly flows, spend, bounces, fraud and data-quality flags.
+
+    Example: bankconnect report --out ./report --duckdb bank.duckdb --open
+    """
+    from .report import write_report
+
+    result = _run(lambda: write_report(duckdb_path, out_dir, session_ids))
+    click.echo(f"Wrote {len(result.pages)} session page(s) in {result.seconds:.2f} s: {result.index}")
+    if open_index:
+        import webbrowser
+
+        webbrowser.open(result.index.resolve().as_uri())
+
+
 def read_session_ids(lines: Iterable[str]) -> List[str]:
     """Session ids from lines: plain ids, blank lines and '#' comments skipped, webhook JSON accepted."""
     ids = []

@@ -90,7 +90,7 @@ def comment_statements(comments: Iterable[Tuple[str, str, str]]) -> List[str]:
 
 
 def describe_models(con: Any, result: Any) -> Any:
-    """Comment every model of `result.schema` and its columns (DuckDB or psycopg2 connection); returns result."""
+    """Comment every model of `result.schema`, every raw table and their columns (DuckDB or psycopg2); returns result."""
     from .models import discover_models
 
     postgres = not hasattr(con, "sql")
@@ -99,7 +99,9 @@ def describe_models(con: Any, result: Any) -> Any:
     kinds = {name: ("view" if kind.upper() == "VIEW" else "table") for name, kind in query(
         "select table_name, table_type from information_schema.tables where table_schema = ?", result.schema)}
     columns = _columns(query, result.schema)
-    statements = comment_statements(model_comments(discover_models(), columns, kinds, result.schema))
+    statements = comment_statements(model_comments(discover_models(), columns, kinds, result.schema)
+                                    # raw tables too: the build may have created missing ones empty
+                                    + raw_comments(_columns(query, RAW_SCHEMA)))
     if not postgres:
         cursor.execute("begin")  # one transaction: a catalog write per statement costs ~1 ms otherwise
     _execute(cursor, statements)
