@@ -24,4 +24,4 @@ bench: install
 	$(PY) -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) bank.duckdb .bankconnect .pytest_cache
+	rm -rf $(VENV) bank.duckdb bank-report .bankconnect .pytest_cache

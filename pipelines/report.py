@@ -102,6 +102,12 @@ def write_report(duckdb_path: str, out_dir: str, session_ids: Sequence[str] = ()
     return result
 
 
+def write_demo_report(duckdb_path: str) -> ReportResult:
+    """The report of every completed session of a database, in `<name>-report/` beside the file."""
+    db = Path(duckdb_path)
+    return write_report(str(db), str(db.with_name(f"{db.stem}-report")))
+
+
 def _sessions(con: Any, wanted: List[str]) -> List[Dict[str, Any]]:
     from sources.bankconnect.errors import ConfigError
 
