@@ -11,7 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Dict, List, Sequence, Tuple
 
-from .report_text import inr, svg_text
+from .report_text import inr, rupees, svg_text
 
 RED, GREEN, BLUE, GREY = "#c62828", "#2e7d32", "#1f5fa8", "#9aa6b2"
 OTHER = "other"
@@ -35,7 +35,7 @@ def balance_figure(daily: List[Dict[str, Any]], events: List[Dict[str, Any]]) ->
         traces.append(_points(f"Below zero ({len(negative)} days)", negative, "balance_date", "eod_balance",
                               style={"marker": {"color": RED, "size": 5}}))
     if events:
-        text = [svg_text(f"{e['event']}: ₹{inr(e['amount'])} · {e['transaction_note'] or ''}") for e in events]
+        text = [svg_text(f"{e['event']}: {rupees(e['amount'])} · {e['transaction_note'] or ''}") for e in events]
         traces.append({"type": "scatter", "mode": "markers", "name": "Bounces & penal charges",
                        "x": [e["transaction_date"].isoformat() for e in events],
                        "y": [float(e["balance"] or 0) for e in events], "text": text,
@@ -54,9 +54,9 @@ def flows_figure(monthly: List[Dict[str, Any]]) -> Dict[str, Any]:
         total = "credit_amount" if sign > 0 else "debit_amount"
         traces.append({"type": "bar", "name": label, "x": months,
                        "y": [sign * float(p[field]) for p in parts], "marker": {"color": colour},
-                       "customdata": [[inr(p[field]), inr(p[total])] for p in parts],
-                       "hovertemplate": f"%{{x}}<br>{label} ₹%{{customdata[0]}}<br>"
-                                        f"of {'credits' if sign > 0 else 'debits'} ₹%{{customdata[1]}}<extra></extra>"})
+                       "customdata": [[rupees(p[field]), rupees(p[total])] for p in parts],
+                       "hovertemplate": f"%{{x}}<br>{label} %{{customdata[0]}}<br>"
+                                        f"of {'credits' if sign > 0 else 'debits'} %{{customdata[1]}}<extra></extra>"})
     values = [p["credit_amount"] for p in parts] + [-p["debit_amount"] for p in parts]
     return {"data": traces, "layout": {**_layout("Credits and debits per month (₹)", values), "barmode": "relative"}}
 
@@ -75,8 +75,8 @@ def spend_figure(rows: List[Dict[str, Any]], key: str, title: str) -> Dict[str, 
     labels = [f"{m:%b %Y}" for m in months]
     traces = [{"type": "bar", "name": svg_text(group), "x": labels,
                "y": [float(cells[(group, m)]) for m in months], "marker": {"color": _PALETTE[i % len(_PALETTE)]},
-               "customdata": [inr(cells[(group, m)]) for m in months],
-               "hovertemplate": f"%{{x}}<br>{svg_text(group)} ₹%{{customdata}}<extra></extra>"}
+               "customdata": [rupees(cells[(group, m)]) for m in months],
+               "hovertemplate": f"%{{x}}<br>{svg_text(group)} %{{customdata}}<extra></extra>"}
               for i, group in enumerate(groups)]
     month_totals = [sum((cells[(g, m)] for g in groups), Decimal(0)) for m in months]
     return {"data": traces, "layout": {**_layout(title + " (₹)", month_totals), "barmode": "stack"}}
@@ -101,8 +101,8 @@ def rupee_axis(values: Sequence[Decimal]) -> Dict[str, Any]:
 def _points(name: str, rows: List[Dict[str, Any]], x: str, y: str, mode: str = "markers",
             style: Dict[str, Any] = None) -> Dict[str, Any]:
     return {"type": "scatter", "mode": mode, "name": name, "x": [r[x].isoformat() for r in rows],
-            "y": [float(r[y]) for r in rows], "customdata": [inr(r[y]) for r in rows],
-            "hovertemplate": "%{x|%d %b %Y}<br>₹%{customdata}<extra></extra>", **(style or {})}
+            "y": [float(r[y]) for r in rows], "customdata": [rupees(r[y]) for r in rows],
+            "hovertemplate": "%{x|%d %b %Y}<br>%{customdata}<extra></extra>", **(style or {})}
 
 
 def _with_other(month: Dict[str, Any]) -> Dict[str, Decimal]:
@@ -120,5 +120,5 @@ def _with_other(month: Dict[str, Any]) -> Dict[str, Decimal]:
 def _layout(title: str, values: Sequence[Decimal], hovermode: str = "x unified") -> Dict[str, Any]:
     return {"title": {"text": title, "x": 0, "font": {"size": 14}}, "margin": {"l": 90, "r": 10, "t": 36, "b": 40},
             "yaxis": rupee_axis(values), "xaxis": {"gridcolor": "#f0f3f7"}, "hovermode": hovermode,
-            "legend": {"orientation": "h", "y": -0.18}, "font": {"family": "system-ui, sans-serif", "size": 11},
+            "showlegend": True, "legend": {"orientation": "h", "y": -0.18}, "font": {"family": "system-ui, sans-serif", "size": 11},
             "paper_bgcolor": "#fff", "plot_bgcolor": "#fff"}

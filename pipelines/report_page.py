@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 from urllib.parse import quote
 
 from .report_figures import balance_figure, flows_figure, spend_figure
-from .report_text import esc, inr, script_json
+from .report_text import esc, inr, rupees, script_json
 
 ASSET_NAME = "report.js"
 # No remote sources, no inline script (the data block is JSON, not executed), no plugins, forms or base.
@@ -97,8 +97,8 @@ def _document(title: str, body: str, data: Optional[Dict[str, Any]]) -> str:
 
 
 def _cards(head: Dict[str, Any]) -> str:
-    items = [("Credits", "₹" + inr(head["credits"]), False), ("Debits", "₹" + inr(head["debits"]), False),
-             ("Avg monthly balance", "₹" + inr(head["avg_balance"]), head["avg_balance"] < 0),
+    items = [("Credits", rupees(head["credits"]), False), ("Debits", rupees(head["debits"]), False),
+             ("Avg monthly balance", rupees(head["avg_balance"]), head["avg_balance"] < 0),
              ("Days below zero", head["negative_days"], head["negative_days"] > 0),
              ("Bounces & charges", head["bounces"], head["bounces"] > 0),
              ("Fraud flags", head["fraud"], head["fraud"] > 0),

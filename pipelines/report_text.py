@@ -30,6 +30,12 @@ def inr(value: Any) -> str:
     return ("-" if amount < 0 else "") + ",".join(groups) + "." + fraction
 
 
+def rupees(value: Any) -> str:
+    """`inr` with the rupee sign: '₹1,23,456.00', '-₹500.00'."""
+    text = inr(value)
+    return "-₹" + text[1:] if text.startswith("-") else "₹" + text
+
+
 def esc(value: Any) -> str:
     """Text for HTML content or a quoted attribute."""
     return html.escape("" if value is None else str(value), quote=True)
