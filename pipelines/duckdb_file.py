@@ -29,9 +29,9 @@ def collision_warning(path: str) -> Optional[str]:
     if not collides(path):
         return None
     name = Path(str(path)).name
-    return (f"warning: in plain DuckDB clients (CLI, Python, DBeaver) `{Path(str(path)).stem}.<table>` is ambiguous "
-            f"in {name} (the catalog is named after the file); they need ATTACH '{name}' AS db; USE db; "
-            f"use another name such as --duckdb bank.duckdb instead")
+    return (f"warning: in {name}, plain DuckDB clients (CLI, Python, DBeaver) find `{Path(str(path)).stem}.<table>` "
+            f"ambiguous (DuckDB names the catalog after the file) and need ATTACH '{name}' AS db; USE db; first; "
+            f"use another file name instead, e.g. --duckdb bank.duckdb")
 
 
 def warn_if_collides(path: str, destination: Optional[str] = None) -> None:
