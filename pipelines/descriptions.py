@@ -9,15 +9,17 @@ column without its own line takes the description of the same-named column of a 
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from sources.bankconnect.tables import COLUMN_DOCS, TABLES, column_doc
 
+from .runtime import DATASET as RAW_SCHEMA
+
 # `-- credit_amount: sum of credits (INR)` in a model's leading comment block; grain/not_null are assertions.
 _COLUMN_LINE = re.compile(r"^--\s*([a-z_][a-z0-9_]*)\s*:\s*(.+?)\s*$")
 _ASSERTIONS = ("grain", "not_null")
-RAW_SCHEMA, MODELS_SCHEMA = "bankconnect", "analytics"
 
 
 def model_header(model: Any) -> Tuple[str, Dict[str, str]]:
@@ -70,7 +72,7 @@ def raw_comments(columns: Dict[str, List[str]], schema: str = RAW_SCHEMA) -> Lis
 
 
 def model_comments(models: Dict[str, Any], columns: Dict[str, List[str]], kinds: Dict[str, str],
-                   schema: str = MODELS_SCHEMA) -> List[Tuple[str, str, str]]:
+                   schema: str) -> List[Tuple[str, str, str]]:
     """(kind, qualified name, description) for every built model (view or table) and its columns."""
     out = []
     for name, names in columns.items():
@@ -110,12 +112,20 @@ def describe_models(con: Any, result: Any) -> Any:
 
 
 def describe_loaded_tables(pipeline: Any) -> None:
-    """Comment the raw tables a pipeline loaded and their columns (any destination with SQL; else nothing)."""
-    try:
-        client_manager = pipeline.sql_client()
-    except Exception:  # a destination without SQL (filesystem): nothing to comment
+    """Comment the raw tables a pipeline loaded and their columns (SQL destinations; files have no comments).
+
+    The load itself has succeeded when this runs: a destination refusing a comment is logged, not raised.
+    """
+    if pipeline.destination.destination_type.endswith(".filesystem") or not pipeline.default_schema_name:
         return
-    with client_manager as client:
+    try:
+        _describe_loaded_tables(pipeline)
+    except Exception as exc:  # noqa: BLE001 (e.g. a warehouse role without COMMENT rights)
+        logging.getLogger(__name__).warning("could not write table descriptions: %s", " ".join(str(exc).split())[:300])
+
+
+def _describe_loaded_tables(pipeline: Any) -> None:
+    with pipeline.sql_client() as client:
         schema = client.dataset_name
         query = lambda sql, *params: client.execute_sql(sql.replace("?", "%s"), *params) or []  # noqa: E731
         columns = _columns(query, schema)

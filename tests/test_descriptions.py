@@ -85,3 +85,21 @@ def test_postgres_tables_models_and_columns_are_commented(pg, api):
             "account balance after the transaction / at end of day (INR, DECIMAL(18,2), exact as sent)") in rows
     assert table_docs == ("every transaction in statement order",
                           "one row per account per month, from the account's first to its last covered or listed month")
+
+
+def test_a_load_alone_describes_the_raw_tables_it_wrote(api, db_path):
+    from pipelines.load import run_load
+
+    api.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
+    run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        columns = con.execute("select table_name, column_name, comment from duckdb_columns() "
+                              "where schema_name = 'bankconnect' and table_name not like '\\_dlt%' escape '\\'").fetchall()
+        table = con.execute("select comment from duckdb_tables() where schema_name = 'bankconnect' "
+                            "and table_name = 'fraud'").fetchone()
+    finally:
+        con.close()
+    assert len(columns) > 150 and [c[:2] for c in columns if not c[2]] == []
+    assert ("sessions", "status", "latest status: completed, pending, not_requested, not_found, deleted or failed") in columns
+    assert table == ("fraud flags",)
