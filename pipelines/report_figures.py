@@ -55,8 +55,8 @@ def flows_figure(monthly: List[Dict[str, Any]]) -> Dict[str, Any]:
         traces.append({"type": "bar", "name": label, "x": months,
                        "y": [sign * float(p[field]) for p in parts], "marker": {"color": colour},
                        "customdata": [[rupees(p[field]), rupees(p[total])] for p in parts],
-                       "hovertemplate": f"%{{x}}<br>{label} %{{customdata[0]}}<br>"
-                                        f"of {'credits' if sign > 0 else 'debits'} %{{customdata[1]}}<extra></extra>"})
+                       "hovertemplate": f"{label} %{{customdata[0]}} of {'credits' if sign > 0 else 'debits'} "
+                                        f"%{{customdata[1]}}<extra></extra>"})
     values = [p["credit_amount"] for p in parts] + [-p["debit_amount"] for p in parts]
     return {"data": traces, "layout": {**_layout("Credits and debits per month (₹)", values), "barmode": "relative"}}
 
@@ -76,7 +76,7 @@ def spend_figure(rows: List[Dict[str, Any]], key: str, title: str) -> Dict[str, 
     traces = [{"type": "bar", "name": svg_text(group), "x": labels,
                "y": [float(cells[(group, m)]) for m in months], "marker": {"color": _PALETTE[i % len(_PALETTE)]},
                "customdata": [rupees(cells[(group, m)]) for m in months],
-               "hovertemplate": f"%{{x}}<br>{svg_text(group)} %{{customdata}}<extra></extra>"}
+               "hovertemplate": f"{svg_text(group)} %{{customdata}}<extra></extra>"}
               for i, group in enumerate(groups)]
     month_totals = [sum((cells[(g, m)] for g in groups), Decimal(0)) for m in months]
     return {"data": traces, "layout": {**_layout(title + " (₹)", month_totals), "barmode": "stack"}}

@@ -146,12 +146,24 @@ def _account_section(number: int, account: Dict[str, Any], data: Dict[str, List[
     bounces = _table(["Date", "Event", "Amount (₹)", "Balance (₹)", "Note"], [
         [e["transaction_date"], e["event"], e["amount"], e["balance"], e["transaction_note"]] for e in events])
     return (f'<section class="account" data-account="{esc(aid)}"><h2>Account {esc(aid)}</h2>'
-            f'<p class="sub">{title}</p>'
+            f'<p class="sub">{title}</p>{_account_facts(account)}'
             f'<div class="chart tall" id="balance-{number}"></div><div class="chart" id="flows-{number}"></div>'
             f'<h3>Month by month (₹)</h3>{_monthly_table(aid, monthly)}'
             f'<div class="two"><div class="chart" id="category-{number}"></div>'
             f'<div class="chart" id="channel-{number}"></div></div>'
             f'<h3>Bounces and penal charges</h3>{bounces}<h3>Largest credits and debits</h3>{top}</section>')
+
+
+def _account_facts(account: Dict[str, Any]) -> str:
+    facts = [("Period", _period(account.get("first_month"), account.get("last_month")), False),
+             ("Avg monthly balance", rupees(account.get("avg_monthly_balance")), False),
+             ("Last closing", rupees(account.get("last_closing_balance")), (account.get("last_closing_balance") or 0) < 0),
+             ("Salary months", f'{account.get("salary_month_count") or 0} of {account.get("covered_month_count") or 0}', False),
+             ("EMI paid", rupees(account.get("emi_amount")), False),
+             ("Bounces", account.get("inward_bounce_count") or 0, bool(account.get("inward_bounce_count"))),
+             ("Days below zero", account.get("negative_eod_days") or 0, bool(account.get("negative_eod_days")))]
+    return '<dl class="facts">' + "".join(f'<div><dt>{esc(k)}</dt><dd class="{"bad" if bad else ""}">{esc(v)}</dd></div>'
+                                          for k, v, bad in facts) + "</dl>"
 
 
 def _monthly_table(account_id: str, monthly: List[Dict[str, Any]]) -> str:
@@ -213,4 +225,6 @@ font-weight:600;font-variant-numeric:tabular-nums}.flag-grid,.two{display:grid;g
 overflow-wrap:anywhere}.grid thead th{background:#f0f3f7;color:#3b4a5c;font-weight:600}.num{text-align:right;
 font-variant-numeric:tabular-nums;white-space:nowrap}.bad{color:#c62828;font-weight:600}.ok{color:#2e7d32;margin:4px 0}
 .count{font-weight:400;color:#5b6b7d}a{color:#1565c0}.monthly th{white-space:nowrap}
+.facts{display:flex;flex-wrap:wrap;gap:6px 28px;margin:0 0 8px}.facts dt{font-size:11px;color:#5b6b7d;
+text-transform:uppercase;letter-spacing:.03em}.facts dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
 """

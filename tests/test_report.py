@@ -16,7 +16,7 @@ from pipelines.load import run_load
 from pipelines.models import build_models
 from pipelines.report import write_report
 from pipelines.report_page import page_file_name
-from pipelines.report_text import inr, script_json, svg_text
+from pipelines.report_text import inr, rupees, script_json, svg_text
 from tests.apiserver import SEED_ID, fixture
 from tests.browser import browser, distinct_colours, visit  # noqa: F401 (fixture)
 
@@ -48,6 +48,7 @@ def test_script_json_and_svg_text_escape_their_contexts():
     assert text == '{"note":"\\u003c/script\\u003e\\u003c!--\\u0026\\u2028\\u2029"}'
     assert json.loads(text) == {"note": "</script><!--&\u2028\u2029"}
     assert svg_text("<b>A & B</b>") == "&lt;b&gt;A &amp; B&lt;/b&gt;"
+    assert rupees(Decimal("-500")) == "-₹500.00" and rupees(Decimal("1234567.891")) == "₹12,34,567.89"
     assert page_file_name("136b1aa3-4610/../x") == "session-136b1aa3-4610____x.html"
 
 
@@ -79,7 +80,33 @@ def test_demo_page_draws_every_chart_offline_with_the_models_figures(demo_db, br
     assert Decimal(shown_closing.replace(",", "")) == closing
     assert Decimal(shown_average.replace(",", "")) == average
     assert shown_closing == inr(closing)
+
+    # the tooltip of the month's largest credit bar: exact amounts, Indian grouping
+    number = seen.page.eval_on_selector_all("section.account", "els => els.map(e => e.dataset.account)").index(account_id)
+    index, month_row = _largest_credit_month(demo_db, session_id, account_id)
+    parts = [month_row["salary_amount"], month_row["cash_deposit_amount"],
+             month_row["credit_amount"] - month_row["salary_amount"] - month_row["cash_deposit_amount"]]
+    trace = max(range(3), key=lambda i: parts[i])
+    seen.page.locator(f"#flows-{number}").scroll_into_view_if_needed()
+    seen.page.locator(f"#flows-{number} .trace.bars").nth(trace).locator("path").nth(index).hover(force=True)
+    seen.page.wait_for_timeout(300)
+    tooltip = seen.page.eval_on_selector_all(f"#flows-{number} .hoverlayer text", "els => els.map(e => e.textContent)")
+    assert f"Salary {rupees(month_row['salary_amount'])} of credits {rupees(month_row['credit_amount'])}" in tooltip
+    assert f"EMI {rupees(month_row['emi_amount'])} of debits {rupees(month_row['debit_amount'])}" in tooltip
     seen.page.close()
+
+
+def _largest_credit_month(db: str, session_id: str, account_id: str):
+    con = duckdb.connect(db, read_only=True)
+    try:
+        cursor = con.execute("select * from analytics.account_monthly where session_id = ? and account_id = ? "
+                             "order by month", [session_id, account_id])
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r)) for r in cursor.fetchall()]
+    finally:
+        con.close()
+    index = max(range(len(rows)), key=lambda i: rows[i]["credit_amount"])
+    return index, rows[index]
 
 
 def test_index_lists_every_completed_session_with_links(demo_db, browser):  # noqa: F811
