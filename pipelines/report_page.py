@@ -73,11 +73,12 @@ def index_html(rows: Sequence[Dict[str, Any]], database: str) -> str:
             f'<tr><td><a href="{esc(quote(row["page"]))}">{esc(row["session_id"])}</a></td>'
             f'<td>{esc(h["period"])}</td><td class="num">{h["accounts"]}</td>'
             f'<td class="num">{inr(h["credits"])}</td><td class="num">{inr(h["debits"])}</td>'
-            f'<td class="num">{inr(h["avg_balance"])}</td>{risk(h["negative_days"])}{risk(h["bounces"])}'
+            f'<td class="num{" bad" if h["avg_balance"] < 0 else ""}">{inr(h["avg_balance"])}</td>'
+            f'{risk(h["negative_days"])}{risk(h["bounces"])}'
             f'{risk(h["fraud"])}{risk(h["problems"])}</tr>')
-    table = ('<table class="grid"><thead><tr><th>Session</th><th>Period</th><th>Accounts</th><th>Credits</th>'
-             '<th>Debits</th><th>Avg monthly balance</th><th>Days below 0</th><th>Bounces & charges</th>'
-             f'<th>Fraud flags</th><th>Data problems</th></tr></thead><tbody>{"".join(cells)}</tbody></table>')
+    table = ('<section><table class="grid sessions"><thead><tr><th>Session</th><th>Period</th><th>Accounts</th><th>Credits</th>'
+             '<th>Debits</th><th>Avg monthly balance</th><th>Days below 0</th><th>Bounces, charges</th>'
+             f'<th>Fraud flags</th><th>Data problems</th></tr></thead><tbody>{"".join(cells)}</tbody></table></section>')
     body = (f'<header><div class="wrap"><h1>Bank statement reports</h1><p>{len(rows)} session(s) · data as loaded '
             f'in {esc(database)} · amounts in INR</p></div></header><main class="wrap">{table}</main>')
     return _document("Bank statement reports", body, None)
@@ -205,7 +206,7 @@ def _month(value: Optional[date]) -> str:
 
 
 def _period(first: Optional[date], last: Optional[date]) -> str:
-    return f"{_month(first)} to {_month(last)}" if first else "no months"
+    return f"{_month(first)} – {_month(last)}" if first else "no months"
 
 
 _STYLE = """
@@ -224,7 +225,8 @@ font-weight:600;font-variant-numeric:tabular-nums}.flag-grid,.two{display:grid;g
 .grid th,.grid td{border-bottom:1px solid #e6eaf0;padding:4px 8px;text-align:left;vertical-align:top;
 overflow-wrap:anywhere}.grid thead th{background:#f0f3f7;color:#3b4a5c;font-weight:600}.num{text-align:right;
 font-variant-numeric:tabular-nums;white-space:nowrap}.bad{color:#c62828;font-weight:600}.ok{color:#2e7d32;margin:4px 0}
-.count{font-weight:400;color:#5b6b7d}a{color:#1565c0}.monthly th{white-space:nowrap}
+.count{font-weight:400;color:#5b6b7d}a{color:#1565c0}.monthly th{white-space:nowrap}.sessions td:nth-child(-n+2){white-space:nowrap}.sessions td:first-child{
+font-family:ui-monospace,monospace;font-size:11.5px}
 .facts{display:flex;flex-wrap:wrap;gap:6px 28px;margin:0 0 8px}.facts dt{font-size:11px;color:#5b6b7d;
 text-transform:uppercase;letter-spacing:.03em}.facts dd{margin:0;font-weight:600;font-variant-numeric:tabular-nums}
 """
