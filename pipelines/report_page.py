@@ -121,7 +121,7 @@ def _flags(data: Dict[str, List[Dict[str, Any]]]) -> str:
         [r["account_id"], _month(r["month"]), r["metric"], r["our_value"], r["api_value"], r["difference"]]
         for check in ("dq_vs_api_monthly", "dq_vs_predictors") for r in by_check.pop(check, [])])
     others = "".join(f'<h3>{esc(check)} <span class="count">{len(rows)} row(s) shown</span></h3>'
-                     + _table(list(rows[0])[2:], [list(r.values())[2:] for r in rows])
+                     + _table(list(rows[0])[1:], [list(r.values())[1:] for r in rows])  # all but session_id
                      for check, rows in by_check.items())
     return ('<section class="flags"><h2>Flags</h2><div class="flag-grid">'
             f'<div><h3>Fraud flags</h3>{fraud}</div><div><h3>Missing date ranges</h3>{missing}</div></div>'
