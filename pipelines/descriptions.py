@@ -40,12 +40,13 @@ def model_header(model: Any) -> Tuple[str, Dict[str, str]]:
 
 def model_column_doc(models: Dict[str, Any], name: str, column: str) -> Optional[str]:
     """A model column's description: its own line, else the nearest model it reads, else a raw table it reads."""
-    seen, queue = set(), [name]
+    seen: List[str] = []  # in visiting order, so the answer never depends on set order
+    queue = [name]
     while queue:  # breadth first: the nearest upstream model's meaning wins
         current = queue.pop(0)
         if current in seen or current not in models:
             continue
-        seen.add(current)
+        seen.append(current)
         own = model_header(models[current])[1].get(column)
         if own:
             return own
