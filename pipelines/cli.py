@@ -65,8 +65,10 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
 
     Example: bankconnect load 136b1aa3-4610-4d0a-89f3-03078a2fce92 --duckdb bank.duckdb
     """
+    from .duckdb_file import warn_if_collides
     from .load import run_load
 
+    warn_if_collides(duckdb_path, destination)
     ids = list(session_ids) + (read_session_ids(sessions_file) if sessions_file else [])
     progress = _progress() if sys.stdout.isatty() and not as_json else None
     summary = _run(lambda: run_load(ids, duckdb_path=duckdb_path, base_url=base_url, workers=workers,
@@ -195,6 +197,29 @@ def demo(duckdb_path: str, sessions: int, seed: int) -> None:
 
     result = _run(lambda: run_demo(duckdb_path, sessions=sessions, seed=seed, echo=click.echo))
     click.echo(format_demo(result))
+
+
+@cli.command()
+@click.argument("session_ids", nargs=-1)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the pages.")
+@duckdb_option
+@click.option("--open", "open_index", is_flag=True, help="Open index.html in the default browser.")
+def report(session_ids: tuple, out_dir: str, duckdb_path: str, open_index: bool) -> None:
+    """Write one HTML page per session (default: every completed session) and an index.html.
+
+    Pages work offline (the chart library is written once beside them as report.js) and show the
+    data as loaded: balances, monthly flows, spend, bounces, fraud and data-quality flags.
+
+    Example: bankconnect report --out ./report --duckdb bank.duckdb --open
+    """
+    from .report import write_report
+
+    result = _run(lambda: write_report(duckdb_path, out_dir, session_ids))
+    click.echo(f"Wrote {len(result.pages)} session page(s) in {result.seconds:.2f} s: {result.index}")
+    if open_index:
+        import webbrowser
+
+        webbrowser.open(result.index.resolve().as_uri())
 
 
 def read_session_ids(lines: Iterable[str]) -> List[str]:

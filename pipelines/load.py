@@ -15,6 +15,7 @@ from sources.bankconnect.settings import COMPLETED, DELETED, SOURCE_NAME
 from sources.bankconnect.validation import session_ids as valid_session_ids
 
 from .cleanup import finish_cleanup, owe_cleanup, purge_sessions, remove_replaced_rows
+from .descriptions import describe_loaded_tables
 from .runtime import (DEFAULT_DATABASE, append_only, can_merge, loader_file_format, make_pipeline,
                       missing_destination_config)
 from .session_record import pending_sessions, read_book, sessions_of_loads
@@ -106,6 +107,7 @@ def run_load(
                 info = load_sessions(pipeline, chunk, readers, options)
                 load_ids += info.loads_ids
                 rows.update(row_counts(pipeline))
+    describe_loaded_tables(pipeline)  # COMMENT ON every raw table and column (pipelines/descriptions.py)
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
     return summarise(where, outcomes, rows, load_ids, started)

@@ -15,6 +15,8 @@ from sqlglot import exp
 
 from sources.bankconnect.tables import TABLES
 
+from .descriptions import describe_models
+
 # The schema names the .sql files are written against; the runner rewrites them when asked for others.
 RAW_SCHEMA = "bankconnect"
 MODELS_SCHEMA = "analytics"
@@ -225,7 +227,7 @@ def build_models(duckdb_path: str, **kw) -> ModelsResult:
     con = connect(str(duckdb_path))  # the file attached under an alias: see duckdb_file
     con.execute("set enable_progress_bar = false")  # our own connection: keep the terminal for the CLI
     try:
-        return run_models(con, **kw)
+        return describe_models(con, run_models(con, **kw))  # COMMENT ON every model and column
     finally:
         con.close()
 

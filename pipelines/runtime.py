@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sources.bankconnect.settings import PIPELINE_NAME, RAW_SCHEMA as DATASET  # noqa: F401 (names live there)
 
-DEFAULT_DATABASE = "bankconnect.duckdb"
+DEFAULT_DATABASE = "bank.duckdb"
 
 # dlt defaults this tool changes: no anonymous telemetry from a bank-data tool; every Arrow row
 # carries its load id (stale-row cleanup relies on it); quiet logs. Users may still override

@@ -12,6 +12,7 @@ import sqlglot
 from sources.bankconnect.errors import ConfigError
 from sources.bankconnect.tables import TABLES
 
+from .descriptions import describe_models
 from .models import (MODELS_SCHEMA, RAW_SCHEMA, SAMPLE_ROWS, Model, ModelError, ModelRun, ModelsResult,
                      ModelTestError, NoDataError, _build_order, _q, _rewrite_schemas, discover_models)
 
@@ -27,7 +28,7 @@ def build_models_on(destination: str, **kw: Any) -> ModelsResult:
         raise ConfigError(f"models run in DuckDB or PostgreSQL, not in destination {destination!r}")
     con = connect_postgres()
     try:
-        return run_models_postgres(con, **kw)
+        return describe_models(con, run_models_postgres(con, **kw))  # COMMENT ON every model and column
     finally:
         con.close()
 

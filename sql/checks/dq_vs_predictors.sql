@@ -1,5 +1,10 @@
 -- one row per account predictor month metric where the API's predictors disagree with account_monthly
 -- grain: session_id, account_id, month_index, metric
+-- metric: the predictor family
+-- our_value: our figure from account_monthly (amounts in INR)
+-- api_value: the API's figure
+-- difference: our_value minus api_value
+-- tolerance: allowed difference: 0 for sums, counts and balances, 0.01 for averages
 with
 
 account_monthly as (
