@@ -168,3 +168,33 @@ def test_hook_sees_the_429s_dlt_client_retries_by_itself():
     stats = limiter.stats()
     # two attempts throttled inside the client's retry loop: seen, and one cut (the same request)
     assert (stats.throttled, stats.decreases, stats.limit, stats.answers) == (2, 1, 4, 1)
+
+
+def test_under_a_429_storm_every_session_arrives_and_the_limit_drops():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dlt.sources.helpers.requests import Client
+
+    from simulator import FaultConfig, Simulator, build_catalog
+
+    catalog = build_catalog(n_sessions=12, seed=5, lifecycle=False, accounts=(1, 1), months=(3, 3), txn_per_month=(5, 5))
+    storm = FaultConfig(throttle_every=2, throttle_retry_after=0)  # every second request a 429 (no wait: a test)
+    limiter = ConcurrencyLimiter(floor=1, ceiling=8, initial=8)
+    client = Client(raise_for_status=False, request_backoff_factor=0.01, request_max_attempts=10,
+                    session_attrs=limiter_session_attrs(limiter))
+
+    def fetch(session_id: str) -> tuple:
+        limiter.acquire()
+        response = client.session.get(f"{sim.base_url}/session_data/{session_id}/session_status/",
+                                      headers={"x-api-key": "k", "server-hash": "h"})
+        limiter.release(CLEAN, len(response.content))
+        return response.status_code, response.json()["session_id"]
+
+    with Simulator(catalog, api_key="k", server_hash="h", faults=storm) as sim, ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(fetch, catalog.session_ids()))
+        served_429 = sim.stats()["fault_429"]
+    assert answers == [(200, sid) for sid in catalog.session_ids()]
+    stats = limiter.stats()
+    # 12 answers on the odd requests, a 429 on every even one: 23 or 24 requests, 11 or 12 throttled
+    assert served_429 in (11, 12) and stats.throttled == served_429  # the hook saw every retried 429
+    assert stats.decreases >= 1 and stats.limit < 8 and stats.answers == 12
