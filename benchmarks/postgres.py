@@ -67,6 +67,7 @@ def measure_postgres(bench: "Bench", ids_file: Path, n: int, url: str) -> None:
     duck_result, db = _median_run(duck)
     pg_result, _ = _median_run(pg)
     duck_row = bench.loader_row("pg_duckdb", "DuckDB, same sessions as PostgreSQL", n, duck_result, db)
+    duck_row.note += _median_note([r for r, _ in duck])
     pg_row = _postgres_row(pg_result, n, [r for r, _ in pg])
     bench.report.rows += [duck_row, pg_row]
     if pg_row.seconds and duck_row.seconds:
@@ -95,10 +96,12 @@ def _postgres_row(result: ChildResult, n: int, runs: List[ChildResult]) -> Row:
     if not result.ok:
         return Row(label, n, None, peak_rss=result.peak_rss, note=result.describe_failure(), failed="FAILED")
     summary = result.json()
-    note = f"sessions {summary['sessions']}; {_loader_format()}"
-    if len(runs) > 1:
-        note += f"; median of {len(runs)} runs ({', '.join(f'{r.seconds:.1f}' for r in runs)} s)"
+    note = f"sessions {summary['sessions']}; {_loader_format()}" + _median_note(runs)
     return Row(label, n, result.seconds, sum(summary["rows"].values()), result.peak_rss, note, cpu=result.cpu)
+
+
+def _median_note(runs: List[ChildResult]) -> str:
+    return f"; median of {len(runs)} runs ({', '.join(f'{r.seconds:.1f}' for r in runs)} s)" if len(runs) > 1 else ""
 
 
 def _loader_format() -> str:
@@ -109,5 +112,5 @@ def _loader_format() -> str:
         adbc = has_postgres_adbc()
     except ImportError:
         adbc = False
-    return "Parquet by ADBC binary COPY" if adbc else "INSERT statements (adbc-driver-postgresql not installed)"
+    return "Parquet by ADBC binary COPY" if adbc else "INSERT statements (no ADBC driver, or DISABLE_ADBC_DETECTION)"
 

@@ -265,14 +265,18 @@ def contract_rows(fetch, table: str) -> List[tuple]:
     return sorted((tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows), key=repr)
 
 
-def test_postgres_bulk_load_keeps_empty_strings_nulls_bytes_and_types(api, pg, db_path):
+@pytest.mark.parametrize("adbc, file_format", [(True, "parquet"), (False, "insert_values")],
+                         ids=["adbc-parquet-copy", "inserts-without-adbc"])
+def test_postgres_load_keeps_empty_strings_nulls_bytes_and_types(api, pg, db_path, monkeypatch, adbc, file_format):
+    if not adbc:  # dlt's own switch; also what a PostgreSQL without adbc-driver-postgresql gets
+        monkeypatch.setenv("DISABLE_ADBC_DETECTION", "true")
     ids = serve_fixtures(api).session_ids
     run_load(ids, destination="postgres", base_url=api.base_url)
     run_load(ids, duckdb_path=db_path, base_url=api.base_url)
     pipeline, _ = make_pipeline(destination="postgres")
     jobs = pipeline.last_trace.last_load_info.load_packages[0].jobs["completed_jobs"]
     formats = {job.job_file_info.table_name: job.job_file_info.file_format for job in jobs}
-    assert {formats[t] for t in formats if t in TABLES} == {"parquet"}  # ADBC bulk copy, not INSERTs
+    assert {formats[t] for t in formats if t in TABLES} == {file_format}
 
     # '' stays '' and null stays null, in the same string column
     assert pg_rows(pg, "select session_id, chq_num, email from bankconnect.transactions "
