@@ -59,6 +59,11 @@ def measure_postgres(bench: "Bench", ids_file: Path, n: int, url: str) -> None:
     if not dsn:
         bench.report.targets.append(Target(what, f"skipped: no PostgreSQL DSN ({' or '.join(DSN_VARIABLES)})", None))
         return
+    try:
+        import psycopg2  # noqa: F401 (creates the scratch databases)
+    except ImportError:
+        bench.report.targets.append(Target(what, "skipped: psycopg2 is not installed (pip install '.[postgres]')", None))
+        return
     duck, pg = [], []
     for i in range(bench.args.repeat):
         db = bench.fresh(f"pg-duckdb-{i + 1}") / "bank.duckdb"
