@@ -5,6 +5,7 @@ PSS summed over its process group, worker processes included):
   (a) `bankconnect load` end to end at N and N-large sessions (fresh database each);
   (b) DuckDB alone reading the same insights files into transactions and eod_balances (the floor);
   (c) a naive dlt pipeline (raw documents, default normalizer, insert_values);
+PostgreSQL against DuckDB for the same --postgres-n sessions (benchmarks.postgres; skipped without a DSN),
 plus a re-run with nothing new over `--known` completed sessions, `bankconnect models` on the
 N-large database, and a cProfile of (a). Results go to stdout and bench-out/results.md.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from .measure import ChildResult, run_child
+from .postgres import measure_postgres
 from .payloads import API_KEY, FULL, MINIMAL, SERVER_HASH, TINY, PayloadSet, ensure_payloads, request_counts, serve
 from .report import GIB, Report, Row, Target, fmt_bytes, profile_lines
 
@@ -45,6 +47,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="kill the naive pipeline above this share of RAM (default 0.75)")
     p.add_argument("--cap", type=float, default=600.0, help="time cap of every other child process, seconds")
     p.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b) at N; the median is reported (default 3)")
+    p.add_argument("--postgres-n", type=int, default=100,
+                   help="sessions for PostgreSQL vs DuckDB (default 100; 0 skips)")
+    p.add_argument("--postgres-dsn", help="a PostgreSQL role that may CREATE DATABASE (default: "
+                                          "BANKCONNECT_BENCH_POSTGRES_DSN or BANKCONNECT_TEST_POSTGRES_DSN; none skips)")
     p.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
     p.add_argument("--quick", action="store_true", help="smoke run: n=20, n-large=60, known=300, naive-n=10")
     p.add_argument("--out", type=Path, default=Path("bench-out"), help="output folder (gitignored)")
@@ -52,6 +58,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.repeat = max(args.repeat, 1)
     if args.quick:
         args.n, args.n_large, args.known, args.repeat = 20, 60, 300, 1
+        args.postgres_n = min(args.postgres_n, 20)
         args.naive_n = args.naive_n or 10
     args.naive_n = min(args.naive_n or args.n, args.n)
     return args
@@ -82,12 +89,13 @@ class Bench:
         folder.mkdir(parents=True)
         return folder
 
-    def child(self, name: str, cmd: List[str], cap: float, mem_cap: Optional[int] = None) -> ChildResult:
-        """A measured child process; its output is kept in bench-out/logs/<name>.log."""
+    def child(self, name: str, cmd: List[str], cap: float, mem_cap: Optional[int] = None,
+              env: Optional[Dict[str, str]] = None) -> ChildResult:
+        """A measured child process (environment `env`, default the bench's); its output is kept in bench-out/logs/<name>.log."""
         logs = self.out / "logs"
         logs.mkdir(exist_ok=True)
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
-        return run_child(cmd, cap, self.env, mem_cap=mem_cap, log=logs / f"{safe}.log")
+        return run_child(cmd, cap, env or self.env, mem_cap=mem_cap, log=logs / f"{safe}.log")
 
     # --- measured runs -------------------------------------------------------------------------
 
@@ -134,6 +142,9 @@ class Bench:
             self.measure_a_b_c(small, ids_n, url)
             self.measure_profile(ids_n, url)
             large_db = self.measure_large(ids_large, url)
+            if a.postgres_n:
+                pg_ids = PayloadSet(big.root, big.ids[:a.postgres_n]).write_ids(self.work / "ids-postgres.txt")
+                measure_postgres(self, pg_ids, min(a.postgres_n, len(big.ids)), url)
         self.measure_known(large_db)
         self.check_targets()
         busy, ours = machine_busy() - busy_start, own_cpu() - own_start
