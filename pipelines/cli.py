@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, List, Optional
 
 import click
 
-from sources.bankconnect.settings import DEFAULT_WORKERS, PII_MODES
+from sources.bankconnect.settings import DEFAULT_MAX_WORKERS, DEFAULT_WORKERS, PII_MODES
 
 from .runtime import DEFAULT_DATABASE
 
@@ -49,7 +49,9 @@ def cli() -> None:
               "'#' comments and webhook JSON lines ({\"session_id\": ...}) are accepted.")
 @duckdb_option
 @click.option("--base-url", help="API base URL (default: SOURCES__BANKCONNECT__BASE_URL or the production API).")
-@click.option("--workers", type=click.IntRange(1, 64), help=f"Sessions fetched concurrently (default {DEFAULT_WORKERS}).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Pin the API requests in flight to N (default: "
+              f"adaptive, from {DEFAULT_WORKERS} up to SOURCES__BANKCONNECT__MAX_WORKERS={DEFAULT_MAX_WORKERS} while "
+              "the API answers cleanly and faster; halved at once on 429/503/timeouts).")
 @click.option("--processes", type=click.IntRange(0, 64), help="Worker processes that parse and flatten the "
               "fetched sessions; 0 = none (default: the CPUs, at most 4, for 100 sessions or more).")
 @click.option("--destination", help="A dlt destination instead of DuckDB, e.g. postgres or filesystem.")
@@ -246,6 +248,10 @@ def format_summary(summary: Any) -> str:
         lines.append("  sessions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.sessions.items())))
     if summary.rows:
         lines.append("  rows:     " + ", ".join(f"{k} {v:,}" for k, v in summary.rows.items()))
+    fetching = getattr(summary, "fetching", None)
+    if fetching and fetching.get("concurrency_reached"):
+        lines.append(f"  fetching: up to {fetching['concurrency_reached']} requests in flight, "
+                     f"{fetching['throttled']} throttled (429/503), {fetching['timeouts']} timed out")
     if summary.problems:
         lines.append("  not loaded now (recorded in bankconnect.sessions):")
         for p in summary.problems[:20]:

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional
 
 from sources.bankconnect.bookkeeping import SessionBook
+from sources.bankconnect.concurrency import ConcurrencyLimiter, fetch_limiter
 from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
 from sources.bankconnect.outcome import SessionOutcome
-from sources.bankconnect.settings import COMPLETED, DELETED, SOURCE_NAME
+from sources.bankconnect.settings import COMPLETED, DEFAULT_MAX_WORKERS, DELETED, SOURCE_NAME
 from sources.bankconnect.validation import session_ids as valid_session_ids
 
 from .cleanup import finish_cleanup, owe_cleanup, purge_sessions, remove_replaced_rows
@@ -38,10 +39,11 @@ class LoadSummary:
     rows: Dict[str, int] = field(default_factory=dict)
     problems: List[Dict[str, Optional[str]]] = field(default_factory=list)
     load_ids: List[str] = field(default_factory=list)
+    fetching: Dict[str, int] = field(default_factory=dict)  # concurrency reached, throttled answers
 
     def as_dict(self) -> Dict[str, Any]:
         return {"database": self.database, "seconds": round(self.seconds, 3), "sessions": self.sessions,
-                "rows": self.rows, "problems": self.problems, "load_ids": self.load_ids}
+                "rows": self.rows, "problems": self.problems, "load_ids": self.load_ids, "fetching": self.fetching}
 
 
 class Credentials(NamedTuple):
@@ -75,7 +77,8 @@ def run_load(
         session_ids: sessions to fetch now (a completed one is fetched again).
         duckdb_path: the DuckDB file (default destination).
         base_url: overrides SOURCES__BANKCONNECT__BASE_URL.
-        workers: concurrent fetches (default settings.DEFAULT_WORKERS).
+        workers: pins the API requests in flight (default: SOURCES__BANKCONNECT__WORKERS, else
+            adaptive from 4 up to SOURCES__BANKCONNECT__MAX_WORKERS, default 32).
         processes: worker processes reading (parsing, flattening) the fetched sessions; 0: this
             process (default: SOURCES__BANKCONNECT__PROCESSES, else the CPUs, at most 4, for 100
             sessions or more).
@@ -95,7 +98,8 @@ def run_load(
     ids = valid_session_ids(session_ids)
     pipeline, where = make_pipeline(duckdb_path, destination)
     outcomes: List[SessionOutcome] = []
-    options = _source_options(base_url, workers, pii, keep_raw, credentials, outcomes.append, on_session)
+    limiter = fetch_limiter(workers or _configured("workers"), _configured("max_workers") or DEFAULT_MAX_WORKERS)
+    options = _source_options(base_url, limiter, pii, keep_raw, credentials, outcomes.append, on_session)
     rows: Counter = Counter()
     load_ids: List[str] = []
     with load_errors(destination):
@@ -110,7 +114,9 @@ def run_load(
     describe_loaded_tables(pipeline)  # COMMENT ON every raw table and column (pipelines/descriptions.py)
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
-    return summarise(where, outcomes, rows, load_ids, started)
+    summary = summarise(where, outcomes, rows, load_ids, started)
+    summary.fetching = fetch_figures(limiter)
+    return summary
 
 
 def sessions_to_fetch(pipeline: Any, ids: List[str]) -> List[str]:
@@ -158,7 +164,7 @@ def reader_pool(pipeline: Any, processes: Optional[int], sessions: int) -> Itera
     from sources.bankconnect.workers import ReaderPool, default_processes
 
     if processes is None:
-        processes = _configured_processes()
+        processes = _configured("processes")
     count = default_processes(sessions) if processes is None else processes
     pool = ReaderPool(count, spool_root=pipeline.working_dir) if count > 0 else None
     try:
@@ -204,11 +210,18 @@ def row_counts(pipeline: Any) -> Dict[str, int]:
     return {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
 
 
-def _source_options(base_url: Optional[str], workers: Optional[int], pii: Optional[str], keep_raw: Optional[bool],
+def fetch_figures(limiter: ConcurrencyLimiter) -> Dict[str, int]:
+    """What the summary says of fetching: requests in flight reached, limit reached, throttled answers."""
+    stats = limiter.stats()
+    return {"concurrency_reached": stats.peak_in_flight, "limit_reached": stats.peak_limit,
+            "throttled": stats.throttled, "timeouts": stats.timeouts}
+
+
+def _source_options(base_url: Optional[str], limiter: ConcurrencyLimiter, pii: Optional[str], keep_raw: Optional[bool],
                     credentials: Optional[Credentials], *callbacks: Optional[Callable[[SessionOutcome], None]]
                     ) -> Dict[str, Any]:
     """The source's keyword arguments that were given (the others come from dlt config)."""
-    given = {"base_url": base_url, "workers": workers, "pii": pii, "keep_raw": keep_raw}
+    given = {"base_url": base_url, "limiter": limiter, "pii": pii, "keep_raw": keep_raw}
     options: Dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != ""}
     if credentials is not None:
         options.update(api_key=credentials.api_key, server_hash=credentials.server_hash)
@@ -217,11 +230,11 @@ def _source_options(base_url: Optional[str], workers: Optional[int], pii: Option
     return options
 
 
-def _configured_processes() -> Optional[int]:
-    """SOURCES__BANKCONNECT__PROCESSES (dlt config), if set."""
+def _configured(key: str) -> Optional[int]:
+    """SOURCES__BANKCONNECT__<KEY> (dlt config), if set."""
     import dlt
 
-    return dlt.config.get(f"sources.{SOURCE_NAME}.processes", int)
+    return dlt.config.get(f"sources.{SOURCE_NAME}.{key}", int)
 
 
 def _make_source(**options: Any) -> Any:

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from .settings import DEFAULT_MAX_WORKERS, DEFAULT_WORKERS
+
 CLEAN = "clean"  # an answer the API gave without pushing back (200, 4xx that is not 429)
 THROTTLED = "throttled"  # 429 Too Many Requests, 503 Service Unavailable
 TIMEOUT = "timeout"  # no answer in time
@@ -24,7 +26,7 @@ FAILED = "failed"  # anything else (a reset, a 500): neither grows nor shrinks t
 OUTCOMES = (CLEAN, THROTTLED, TIMEOUT, FAILED)
 
 THROTTLE_STATUSES = frozenset({429, 503})
-DEFAULT_CEILING = 32
+DEFAULT_CEILING = DEFAULT_MAX_WORKERS
 DEFAULT_BYTE_BUDGET = 64 * 1024 * 1024  # ~45 fetched insights documents of 1.4 MB waiting to be read
 REPROBE_AFTER = 8  # flat windows in a row after which the limit tries one step up again (latency may have grown)
 
@@ -177,3 +179,11 @@ class ConcurrencyLimiter:
         self._best_rate = best
         self._clean_in_window = 0
         self._window_started = self._clock()
+
+
+def fetch_limiter(workers: Optional[int], max_workers: int = DEFAULT_MAX_WORKERS) -> ConcurrencyLimiter:
+    """Requests in flight: pinned to `workers` when given, else adaptive from 4 up to `max_workers`."""
+    if workers:
+        return ConcurrencyLimiter(floor=workers, ceiling=workers)
+    ceiling = max(max_workers, 1)
+    return ConcurrencyLimiter(floor=1, ceiling=ceiling, initial=min(DEFAULT_WORKERS, ceiling))

@@ -11,6 +11,7 @@ from . import settings
 from .batcher import Batcher
 from .bookkeeping import LEGACY_STATE_KEY, SessionBook, SessionEntry
 from .client import BankConnectClient
+from .concurrency import ConcurrencyLimiter, fetch_limiter
 from .fetching import fetch_sessions
 from .outcome import SessionOutcome
 from .stored import StoredDocuments
@@ -33,7 +34,9 @@ def bankconnect_source(
     api_key: str = dlt.secrets.value,
     server_hash: str = dlt.secrets.value,
     base_url: str = settings.DEFAULT_BASE_URL,
-    workers: int = settings.DEFAULT_WORKERS,
+    workers: Optional[int] = None,
+    max_workers: int = settings.DEFAULT_MAX_WORKERS,
+    limiter: Any = None,
     processes: Optional[int] = None,
     readers: Any = None,
     batch_rows: int = settings.BATCH_ROWS,
@@ -53,7 +56,11 @@ def bankconnect_source(
         api_key: BankConnect API key (secret: SOURCES__BANKCONNECT__API_KEY).
         server_hash: BankConnect server hash (secret: SOURCES__BANKCONNECT__SERVER_HASH).
         base_url: API base URL (SOURCES__BANKCONNECT__BASE_URL); http only for loopback.
-        workers: sessions fetched concurrently (threads: HTTP is I/O).
+        workers: pins the API requests in flight (SOURCES__BANKCONNECT__WORKERS); default: adaptive,
+            from 4 up to `max_workers` while the API answers cleanly and faster, halved on 429/503.
+        max_workers: the most requests in flight (SOURCES__BANKCONNECT__MAX_WORKERS, default 32).
+        limiter: a `concurrency.ConcurrencyLimiter` the caller made for its whole run (replaces
+            workers/max_workers; its stats tell the concurrency reached and the throttled answers).
         processes: worker processes that parse and flatten the fetched sessions (CPU work) when no
             `readers` are handed over; 0 reads them in the loading process; default: the CPUs (at
             most 4) when there are 100 sessions or more, else 0.
@@ -73,9 +80,10 @@ def bankconnect_source(
     Returns:
         The resources: a hidden `session_batches` and one merge resource per raw table.
     """
+    limiter = limiter if limiter is not None else fetch_limiter(workers, max_workers)
     client = BankConnectClient(api_key, server_hash, base_url, timeout=timeout, max_attempts=max_attempts,
-                               backoff_factor=backoff_factor, max_connections=max(workers, 1))
-    return session_resources(client, valid_session_ids(session_ids), workers=workers, processes=processes,
+                               backoff_factor=backoff_factor, max_connections=limiter.ceiling, limiter=limiter)
+    return session_resources(client, valid_session_ids(session_ids), limiter=limiter, processes=processes,
                              readers=readers, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
                              treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
 
@@ -101,7 +109,8 @@ def bankconnect_replay(
         known: as for `bankconnect_source`.
         on_session: called with every SessionOutcome.
     """
-    return session_resources(StoredDocuments(documents or {}), valid_session_ids(session_ids), workers=1,
+    return session_resources(StoredDocuments(documents or {}), valid_session_ids(session_ids),
+                             limiter=ConcurrencyLimiter(floor=1, ceiling=1),
                              processes=0, readers=None, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
                              treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
 
@@ -115,7 +124,7 @@ def session_resources(client: Any, ids: List[str], **options: Any) -> List[Any]:
     return [batches, *[_table_resource(batches, name) for name in TABLES]]
 
 
-def session_batches(client: Any, session_ids: List[str], *, workers: int, processes: Optional[int], readers: Any,
+def session_batches(client: Any, session_ids: List[str], *, limiter: Any, processes: Optional[int], readers: Any,
                     batch_rows: int, book: SessionBook, treatment: Treatment, on_session: OnSession
                     ) -> Iterator[Dict[str, pa.Table]]:
     """Fetch the sessions and yield batches {table: Arrow table}; each outcome's `sessions` row from the book."""
@@ -127,7 +136,7 @@ def session_batches(client: Any, session_ids: List[str], *, workers: int, proces
         readers = _start_readers(default_processes(len(todo)) if processes is None else processes)
     batcher = Batcher(batch_rows)
     try:
-        for outcomes, tables in fetch_sessions(client, todo, workers, treatment, readers):
+        for outcomes, tables in fetch_sessions(client, todo, limiter, treatment, readers):
             rows = [book.remember(outcome, load_id) for outcome in outcomes]
             for outcome in outcomes:
                 if on_session is not None:
