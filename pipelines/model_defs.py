@@ -209,7 +209,7 @@ def build_order(models: Dict[str, Model], select: Optional[Sequence[str]]) -> Li
     return order
 
 
-def rewrite_schemas(sql: str, raw_schema: str, schema: str) -> str:
+def rewrite_schemas(sql: str, raw_schema: str, schema: str, dialect: str = "duckdb") -> str:
     """The model's SQL with `bankconnect.`/`analytics.` table references pointed at other schemas."""
     targets = {RAW_SCHEMA: raw_schema, MODELS_SCHEMA: schema}
 
@@ -218,7 +218,7 @@ def rewrite_schemas(sql: str, raw_schema: str, schema: str) -> str:
             node.set("db", exp.to_identifier(targets[node.db]))
         return node
 
-    return sqlglot.parse_one(sql, read="duckdb").transform(swap).sql(dialect="duckdb")
+    return sqlglot.parse_one(sql, read="duckdb").transform(swap).sql(dialect=dialect)
 
 
 def quote(identifier: str) -> str:

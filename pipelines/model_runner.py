@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import datetime as dt
+
 import sqlglot
+from sqlglot import exp
 
 from sources.bankconnect.tables import TABLES
 
+from . import model_builds as builds
 from .model_adapters import Adapter
 from .model_defs import (MODELS_SCHEMA, RAW_SCHEMA, SAMPLE_ROWS, Model, ModelError, ModelRun, ModelsResult,
                          ModelTestError, NoDataError, build_order, discover_models, quote, rewrite_schemas)
@@ -26,6 +30,7 @@ class Build:
     raw_schema: str
     schema: str
     result: ModelsResult
+    scopes: List[str] = field(default_factory=list)  # temporary views of an incremental build
 
     def target(self, name: str) -> str:
         return f"{quote(self.schema)}.{quote(name)}"
@@ -35,7 +40,7 @@ class Build:
         sql = model.sql
         try:
             if (self.raw_schema, self.schema) != (RAW_SCHEMA, MODELS_SCHEMA):
-                sql = rewrite_schemas(sql, self.raw_schema, self.schema)
+                return rewrite_schemas(sql, self.raw_schema, self.schema, self.db.dialect)
             return self.db.translate(sql)
         except sqlglot.errors.SqlglotError as exc:
             raise ModelError(f"model {model.name} cannot be translated to {self.db.name}: {exc}") from None
@@ -48,6 +53,7 @@ def run_build(
     schema: str = MODELS_SCHEMA,
     select: Optional[Sequence[str]] = None,
     sql_path: Optional[Path] = None,
+    full_refresh: bool = False,
 ) -> ModelsResult:
     """Build the models into `schema` from the raw tables in `raw_schema`, in one transaction.
 
@@ -57,12 +63,18 @@ def run_build(
     the problems. A raw table a model reads that was never created is created empty with the
     contract's columns, and a contract column an existing raw table lacks is added, all null.
 
+    A build of every model is incremental when it can be: the tables (marts, checks) lose and regain
+    only the rows of the sessions that changed since the last build recorded in `_builds`, and the
+    tests run on those rows. Everything is rebuilt on the first build, when a model's SQL changed,
+    when a model's object is missing, or with `full_refresh`. Views stay as they are.
+
     Args:
         db: the database (an Adapter over an open connection).
         raw_schema: the schema holding the raw tables (the models say `bankconnect`).
         schema: the schema to build into (the models say `analytics`).
         select: model names to build, each with everything it reads; None builds all.
         sql_path: another models folder (tests); default `sql_dir()`.
+        full_refresh: rebuild every model from scratch even when an incremental build would do.
 
     Returns:
         ModelsResult with one ModelRun per model in build order and `dq` problem counts.
@@ -73,7 +85,7 @@ def run_build(
     try:
         prepare_raw_tables(build)
         db.execute(f"create schema if not exists {quote(schema)}")
-        build_everything(build)
+        build_and_record(build, full_refresh)
     except db.errors as exc:
         if own_transaction:
             db.rollback()
@@ -116,6 +128,36 @@ def prepare_raw_tables(build: Build) -> None:
                 build.result.added_raw_columns.append(f"{table}.{column}")
 
 
+def build_and_record(build: Build, full_refresh: bool) -> None:
+    """Build incrementally when the last build allows it, else everything; record a build of every model."""
+    db, every_model = build.db, len(build.order) == len(build.models)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    hashes = builds.model_hashes(build.models, build.raw_schema)
+    previous = builds.previous_build(db, build.schema) if every_model and not full_refresh else None
+    raw_tables = sorted({t for name in build.order for t in build.models[name].raw_tables})
+    record = builds.BuildRecord(started, hashes, builds.newest_load(db, build.raw_schema, raw_tables))
+    if previous is not None and previous.model_hashes == hashes and objects_in_place(build):
+        record.is_full_refresh = False
+        record.session_count = builds.mark_changed_sessions(db, build.raw_schema, build.schema, raw_tables, previous)
+        build.result.changed_sessions = record.session_count
+        record.row_count = build_changes(build)
+    else:
+        build_everything(build)
+        record.row_count = sum(m.row_count or 0 for m in build.result.models)
+    if every_model:
+        builds.record_build(db, build.raw_schema, build.schema, record)
+    if not record.is_full_refresh:
+        for scope in reversed(build.scopes):
+            db.execute(f"drop view if exists {scope}")
+        db.execute(f"drop table if exists {builds.CHANGED}")
+
+
+def objects_in_place(build: Build) -> bool:
+    """Whether every model's view or table exists as such (else an incremental build has nothing to update)."""
+    kinds = build.db.object_kinds(build.schema)
+    return all(kinds.get(name) == build.models[name].kind for name in build.order)
+
+
 def build_everything(build: Build) -> None:
     """Drop the models' objects (dependents first) and create every model anew, testing each."""
     kinds = build.db.object_kinds(build.schema)
@@ -132,8 +174,13 @@ def build_everything(build: Build) -> None:
 
 
 def create(build: Build, model: Model, kind: str, target: str, sql: str) -> None:
+    model_statement(build, model, f"create {kind} {target} as\n{sql}")
+
+
+def model_statement(build: Build, model: Model, statement: str) -> None:
+    """Run a statement that computes the model; a database error names the model and its file."""
     try:
-        build.db.execute(f"create {kind} {target} as\n{sql}")
+        build.db.execute(statement)
     except build.db.errors as exc:
         raise ModelError(f"model {model.name} ({model.path}) failed to build in {build.db.name}: "
                          f"{' '.join(str(exc).split())}") from None
@@ -190,3 +237,61 @@ def passes_both(db: Adapter, model: Model, relation: str) -> bool:
         f"select (select count(*) from (select {keys} from m group by {keys} having count(*) > 1) as d), "
         f"(select count(*) from m where {nulls})"))[0]
     return duplicates == 0 and null_rows == 0
+
+
+def build_changes(build: Build) -> int:
+    """Rebuild the rows of the changed sessions in every table, test them; the number of rows written.
+
+    Each model reads temporary views that hold only the changed sessions (`scope`): the raw tables
+    and the models before it, narrowed by session id. A table loses those sessions' rows and gets
+    them anew from its scoped SQL; a view model's scope is tested in place of the view.
+    """
+    db, written = build.db, 0
+    in_changed = f"session_id in (select session_id from {builds.CHANGED})"
+    for table in sorted({t for name in build.order for t in build.models[name].raw_tables}):
+        scoped_view(build, scope_name(table, raw=True),
+                    f"select * from {quote(build.raw_schema)}.{quote(table)} where {in_changed}")
+    for name in build.order:
+        model, started, target = build.models[name], time.perf_counter(), build.target(name)
+        sql = scoped_sql(build, model)
+        if model.kind == "view":
+            row_count = None
+            scoped_view(build, scope_name(name), sql, model)
+        else:
+            db.execute(f"delete from {target} where {in_changed}")
+            model_statement(build, model, f"insert into {target} select * from (\n{sql}\n) as changed_rows")
+            scoped_view(build, scope_name(name), f"select * from {target} where {in_changed}")
+            written += count_rows(db, scope_name(name))
+            row_count = count_rows(db, target)
+        test(db, model, scope_name(name))
+        record(build, model, row_count, started)
+    return written
+
+
+def scope_name(name: str, raw: bool = False) -> str:
+    return f"_bc_{'raw' if raw else 'model'}_{name}"
+
+
+def scoped_view(build: Build, name: str, sql: str, model: Optional[Model] = None) -> None:
+    build.db.execute(f"drop view if exists {name}")
+    if model is None:
+        build.db.execute(f"create temp view {name} as {sql}")
+    else:
+        create(build, model, "temp view", name, sql)
+    build.scopes.append(name)
+
+
+def scoped_sql(build: Build, model: Model) -> str:
+    """The model's SQL reading the scoped temporary views instead of the raw tables and models."""
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.db in (RAW_SCHEMA, MODELS_SCHEMA):
+            scoped = exp.to_table(scope_name(node.name, raw=node.db == RAW_SCHEMA))
+            scoped.set("alias", node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name)))
+            return scoped
+        return node
+
+    try:
+        # generated straight into the target dialect: a DuckDB round trip first garbles percentile_cont
+        return sqlglot.parse_one(model.sql, read="duckdb").transform(swap).sql(dialect=build.db.dialect)
+    except sqlglot.errors.SqlglotError as exc:
+        raise ModelError(f"model {model.name} cannot be translated to {build.db.name}: {exc}") from None

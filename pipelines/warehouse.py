@@ -59,10 +59,12 @@ def run_models_postgres(
     raw_schema: str = RAW_SCHEMA,
     schema: str = MODELS_SCHEMA,
     sql_path: Optional[Path] = None,
+    full_refresh: bool = False,
 ) -> ModelsResult:
     """Build every model in PostgreSQL, as `run_models` does in DuckDB: one transaction, same tests.
 
-    Each model's DuckDB SQL is translated by sqlglot. Any failure rolls the whole build back, so the
-    previous build stays.
+    Each model's DuckDB SQL is translated by sqlglot; incremental as in DuckDB unless `full_refresh`.
+    Any failure rolls the whole build back, so the previous build stays.
     """
-    return run_build(PostgresAdapter(con), raw_schema=raw_schema, schema=schema, sql_path=sql_path)
+    return run_build(PostgresAdapter(con), raw_schema=raw_schema, schema=schema, sql_path=sql_path,
+                     full_refresh=full_refresh)
