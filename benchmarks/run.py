@@ -6,7 +6,8 @@ PSS summed over its process group, worker processes included):
   (b) DuckDB alone reading the same insights files into transactions and eod_balances (the floor);
   (c) a naive dlt pipeline (raw documents, default normalizer, insert_values);
 plus a re-run with nothing new over `--known` completed sessions, `bankconnect models` on the
-N-large database, and a cProfile of (a). Results go to stdout and bench-out/results.md.
+N-large database, models for 100 new sessions on top of `--models-stored` (incremental and full) against
+100 into an empty database (benchmarks/models_growth.py), and a cProfile of (a). Results go to stdout and bench-out/results.md.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="kill the naive pipeline above this share of RAM (default 0.75)")
     p.add_argument("--cap", type=float, default=600.0, help="time cap of every other child process, seconds")
     p.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b) at N; the median is reported (default 3)")
+    p.add_argument("--models-stored", type=int, default=5000, help="stored sessions for the models growth (default 5000)")
+    p.add_argument("--models-new", type=int, default=100, help="new sessions for the models growth (default 100)")
     p.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
     p.add_argument("--quick", action="store_true", help="smoke run: n=20, n-large=60, known=300, naive-n=10")
     p.add_argument("--out", type=Path, default=Path("bench-out"), help="output folder (gitignored)")
@@ -52,6 +55,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.repeat = max(args.repeat, 1)
     if args.quick:
         args.n, args.n_large, args.known, args.repeat = 20, 60, 300, 1
+        args.models_stored, args.models_new = 300, 20
         args.naive_n = args.naive_n or 10
     args.naive_n = min(args.naive_n or args.n, args.n)
     return args
@@ -135,6 +139,7 @@ class Bench:
             self.measure_profile(ids_n, url)
             large_db = self.measure_large(ids_large, url)
         self.measure_known(large_db)
+        self.measure_models_growth()
         self.check_targets()
         busy, ours = machine_busy() - busy_start, own_cpu() - own_start
         elapsed = time.perf_counter() - started
@@ -255,6 +260,16 @@ class Bench:
                               None, models.peak_rss, note, failed=None if models.ok else "FAILED", cpu=models.cpu)
         self.report.rows.append(self.models_row)
         return db
+
+    def measure_models_growth(self) -> None:
+        from .models_growth import measure_models_growth
+
+        a = self.args
+        try:
+            self.report.rows += measure_models_growth(self, a.models_stored, a.models_new)
+        except RuntimeError as exc:  # a setup load failed: say so in the report, keep the other results
+            self.report.rows.append(Row(f"models: {a.models_new} new on top of {a.models_stored:,} stored", a.models_new,
+                                        None, note=str(exc), failed="FAILED"))
 
     def measure_known(self, large_db: Path) -> None:
         a = self.args

@@ -62,6 +62,7 @@ class Model:
     raw_tables: Tuple[str, ...]
     grain: Tuple[str, ...] = ()
     not_null: Tuple[str, ...] = ()
+    tree: Optional[exp.Expression] = field(default=None, compare=False, repr=False)  # the SQL parsed once
 
     @property
     def is_check(self) -> bool:
@@ -176,6 +177,7 @@ def _read_model(root: Path, file: Path) -> Model:
         raw_tables=tuple(sorted(raw_tables)),
         grain=assertions.get("grain", ()),
         not_null=assertions.get("not_null", ()),
+        tree=tree,
     )
 
 
@@ -209,8 +211,8 @@ def build_order(models: Dict[str, Model], select: Optional[Sequence[str]]) -> Li
     return order
 
 
-def rewrite_schemas(sql: str, raw_schema: str, schema: str, dialect: str = "duckdb") -> str:
-    """The model's SQL with `bankconnect.`/`analytics.` table references pointed at other schemas."""
+def rewrite_schemas(tree: exp.Expression, raw_schema: str, schema: str, dialect: str = "duckdb") -> str:
+    """A model's parsed SQL with `bankconnect.`/`analytics.` table references pointed at other schemas."""
     targets = {RAW_SCHEMA: raw_schema, MODELS_SCHEMA: schema}
 
     def swap(node: exp.Expression) -> exp.Expression:
@@ -218,7 +220,7 @@ def rewrite_schemas(sql: str, raw_schema: str, schema: str, dialect: str = "duck
             node.set("db", exp.to_identifier(targets[node.db]))
         return node
 
-    return sqlglot.parse_one(sql, read="duckdb").transform(swap).sql(dialect=dialect)
+    return tree.transform(swap).sql(dialect=dialect)
 
 
 def quote(identifier: str) -> str:

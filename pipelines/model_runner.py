@@ -30,18 +30,17 @@ class Build:
     raw_schema: str
     schema: str
     result: ModelsResult
-    scopes: List[str] = field(default_factory=list)  # temporary views of an incremental build
+    scopes: List[str] = field(default_factory=list)  # temporary tables of an incremental build
 
     def target(self, name: str) -> str:
         return f"{quote(self.schema)}.{quote(name)}"
 
     def sql(self, model: Model) -> str:
         """The model's SQL for this database and these schemas."""
-        sql = model.sql
         try:
             if (self.raw_schema, self.schema) != (RAW_SCHEMA, MODELS_SCHEMA):
-                return rewrite_schemas(sql, self.raw_schema, self.schema, self.db.dialect)
-            return self.db.translate(sql)
+                return rewrite_schemas(model.tree, self.raw_schema, self.schema, self.db.dialect)
+            return model.sql if self.db.dialect == "duckdb" else model.tree.sql(dialect=self.db.dialect)
         except sqlglot.errors.SqlglotError as exc:
             raise ModelError(f"model {model.name} cannot be translated to {self.db.name}: {exc}") from None
 
@@ -148,7 +147,7 @@ def build_and_record(build: Build, full_refresh: bool) -> None:
         builds.record_build(db, build.raw_schema, build.schema, record)
     if not record.is_full_refresh:
         for scope in reversed(build.scopes):
-            db.execute(f"drop view if exists {scope}")
+            db.execute(f"drop table if exists {scope}")
         db.execute(f"drop table if exists {builds.CHANGED}")
 
 
@@ -242,25 +241,25 @@ def passes_both(db: Adapter, model: Model, relation: str) -> bool:
 def build_changes(build: Build) -> int:
     """Rebuild the rows of the changed sessions in every table, test them; the number of rows written.
 
-    Each model reads temporary views that hold only the changed sessions (`scope`): the raw tables
-    and the models before it, narrowed by session id. A table loses those sessions' rows and gets
-    them anew from its scoped SQL; a view model's scope is tested in place of the view.
+    Each model reads temporary tables that hold only the changed sessions' rows (its `scope`): of the
+    raw tables and of the models before it. A table loses those sessions' rows and gets them anew
+    from its scoped SQL; a view model's scope is computed once and tested in place of the view.
     """
     db, written = build.db, 0
     in_changed = f"session_id in (select session_id from {builds.CHANGED})"
     for table in sorted({t for name in build.order for t in build.models[name].raw_tables}):
-        scoped_view(build, scope_name(table, raw=True),
+        scoped_table(build, scope_name(table, raw=True),
                     f"select * from {quote(build.raw_schema)}.{quote(table)} where {in_changed}")
     for name in build.order:
         model, started, target = build.models[name], time.perf_counter(), build.target(name)
         sql = scoped_sql(build, model)
         if model.kind == "view":
             row_count = None
-            scoped_view(build, scope_name(name), sql, model)
+            scoped_table(build, scope_name(name), sql, model)
         else:
             db.execute(f"delete from {target} where {in_changed}")
             model_statement(build, model, f"insert into {target} select * from (\n{sql}\n) as changed_rows")
-            scoped_view(build, scope_name(name), f"select * from {target} where {in_changed}")
+            scoped_table(build, scope_name(name), f"select * from {target} where {in_changed}")
             written += count_rows(db, scope_name(name))
             row_count = count_rows(db, target)
         test(db, model, scope_name(name))
@@ -272,17 +271,18 @@ def scope_name(name: str, raw: bool = False) -> str:
     return f"_bc_{'raw' if raw else 'model'}_{name}"
 
 
-def scoped_view(build: Build, name: str, sql: str, model: Optional[Model] = None) -> None:
-    build.db.execute(f"drop view if exists {name}")
+def scoped_table(build: Build, name: str, sql: str, model: Optional[Model] = None) -> None:
+    """A temporary table of the changed sessions' rows: computed once, read by the models after it."""
+    build.db.execute(f"drop table if exists {name}")
     if model is None:
-        build.db.execute(f"create temp view {name} as {sql}")
+        build.db.execute(f"create temp table {name} as {sql}")
     else:
-        create(build, model, "temp view", name, sql)
+        create(build, model, "temp table", name, sql)
     build.scopes.append(name)
 
 
 def scoped_sql(build: Build, model: Model) -> str:
-    """The model's SQL reading the scoped temporary views instead of the raw tables and models."""
+    """The model's SQL reading the scoped temporary tables instead of the raw tables and models."""
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and node.db in (RAW_SCHEMA, MODELS_SCHEMA):
             scoped = exp.to_table(scope_name(node.name, raw=node.db == RAW_SCHEMA))
@@ -292,6 +292,6 @@ def scoped_sql(build: Build, model: Model) -> str:
 
     try:
         # generated straight into the target dialect: a DuckDB round trip first garbles percentile_cont
-        return sqlglot.parse_one(model.sql, read="duckdb").transform(swap).sql(dialect=build.db.dialect)
+        return model.tree.transform(swap).sql(dialect=build.db.dialect)
     except sqlglot.errors.SqlglotError as exc:
         raise ModelError(f"model {model.name} cannot be translated to {build.db.name}: {exc}") from None
