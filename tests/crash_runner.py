@@ -1,10 +1,10 @@
-"""Run `run_load` in a fresh process and kill -9 it at a chosen point (for tests/test_crash_safety.py).
+"""Run `run_load` (or `build_models`) in a fresh process and kill -9 it at a chosen point (for tests/test_crash_safety.py).
 
     python tests/crash_runner.py --db PATH --base-url URL --ids a,b,c [--kill POINT]
     python tests/crash_runner.py --db PATH --models [--kill models-POINT]
 
-Without --kill it is a plain load that prints its summary as JSON (with --models: `build_models`). With --kill POINT the function
-named in KILL_POINTS is wrapped so that its Nth call (before or after running) writes the point
+Without --kill it is a plain load that prints its summary as JSON (with --models: `build_models`).
+With --kill POINT the function named in KILL_POINTS is wrapped so that its Nth call (before or after running) writes the point
 to --marker and sends SIGKILL to this process: no exception handler, `finally` or atexit runs,
 exactly like a power cut or the OOM killer. Production code has no hooks for this.
 """

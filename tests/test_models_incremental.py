@@ -43,7 +43,8 @@ def normalised(rows: List[tuple]) -> List[tuple]:
 
 
 def three_runs(load: Callable, models: Callable, fetch: Callable) -> None:
-    """Load 4, then 3 new + 1 re-fetched (months changed), then 2 new + 1 deleted and purged; after each `models`, compare with a full build."""
+    """Load 4, then 3 new + 1 re-fetched (months changed), then 2 new + 1 deleted and purged; after each
+    `models`, compare with a full build."""
     catalog = build_catalog(n_sessions=9, seed=11, lifecycle=False, accounts=(1, 2), months=(3, 5),
                             txn_per_month=(4, 8))
     ids = catalog.session_ids()
