@@ -167,3 +167,9 @@ def test_full_refresh_flag(tmp_path):
     assert builds(con) == [(1, True, 1), (2, False, 0), (3, True, 1)]
     con.close()
 
+
+
+def test_every_table_model_is_keyed_by_session():
+    """What makes delete + insert by session_id exact: each mart and check has session_id in its grain."""
+    models = discover_models()
+    assert TABLE_MODELS and [n for n in TABLE_MODELS if "session_id" not in models[n].grain] == []
