@@ -56,8 +56,8 @@ def _models(bench: Any, label: str, n: int, db: Path, extra: Optional[List[str]]
     if not result.ok:
         return Row(label, n, None, note=result.describe_failure(), failed="FAILED")
     inner = re.search(r"in ([0-9.]+)s", first)
-    note = (f"build {inner.group(1)} s" if inner else "") + (first[first.index("(incremental"):] if "(incremental" in first
-                                                             else "; full build")
+    how = first[first.index("(incremental"):].strip("()") if "(incremental" in first else "full build"
+    note = (f"build {inner.group(1)} s; " if inner else "") + how
     return Row(label, n, result.seconds, None, result.peak_rss, note, cpu=result.cpu)
 
 
