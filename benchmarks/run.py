@@ -7,7 +7,8 @@ PSS summed over its process group, worker processes included):
   (c) a naive dlt pipeline (raw documents, default normalizer, insert_values);
 PostgreSQL against DuckDB for the same --postgres-n sessions (benchmarks.postgres; skipped without a DSN),
 plus a re-run with nothing new over `--known` completed sessions, `bankconnect models` on the
-N-large database, and a cProfile of (a). Results go to stdout and bench-out/results.md.
+N-large database, models for 100 new sessions on top of `--models-stored` (incremental and full) against
+100 into an empty database (benchmarks/models_growth.py), and a cProfile of (a). Results go to stdout and bench-out/results.md.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="sessions for PostgreSQL vs DuckDB (default 100; 0 skips)")
     p.add_argument("--postgres-dsn", help="a PostgreSQL role that may CREATE DATABASE (default: "
                                           "BANKCONNECT_BENCH_POSTGRES_DSN or BANKCONNECT_TEST_POSTGRES_DSN; none skips)")
+    p.add_argument("--models-stored", type=int, default=5000, help="stored sessions for the models growth (default 5000)")
+    p.add_argument("--models-new", type=int, default=100, help="new sessions for the models growth (default 100)")
     p.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
     p.add_argument("--quick", action="store_true", help="smoke run: n=20, n-large=60, known=300, naive-n=10")
     p.add_argument("--out", type=Path, default=Path("bench-out"), help="output folder (gitignored)")
@@ -59,6 +62,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.quick:
         args.n, args.n_large, args.known, args.repeat = 20, 60, 300, 1
         args.postgres_n = min(args.postgres_n, 20)
+        args.models_stored, args.models_new = 300, 20
         args.naive_n = args.naive_n or 10
     args.naive_n = min(args.naive_n or args.n, args.n)
     return args
@@ -146,6 +150,7 @@ class Bench:
                 pg_ids = PayloadSet(big.root, big.ids[:a.postgres_n]).write_ids(self.work / "ids-postgres.txt")
                 measure_postgres(self, pg_ids, min(a.postgres_n, len(big.ids)), url)
         self.measure_known(large_db)
+        self.measure_models_growth()
         self.check_targets()
         busy, ours = machine_busy() - busy_start, own_cpu() - own_start
         elapsed = time.perf_counter() - started
@@ -267,6 +272,16 @@ class Bench:
                               None, models.peak_rss, note, failed=None if models.ok else "FAILED", cpu=models.cpu)
         self.report.rows.append(self.models_row)
         return db
+
+    def measure_models_growth(self) -> None:
+        from .models_growth import measure_models_growth
+
+        a = self.args
+        try:
+            self.report.rows += measure_models_growth(self, a.models_stored, a.models_new)
+        except RuntimeError as exc:  # a setup load failed: say so in the report, keep the other results
+            self.report.rows.append(Row(f"models: {a.models_new} new on top of {a.models_stored:,} stored", a.models_new,
+                                        None, note=str(exc), failed="FAILED"))
 
     def measure_known(self, large_db: Path) -> None:
         a = self.args

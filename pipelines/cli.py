@@ -111,8 +111,13 @@ def _print_summary(summary: Any, as_json: bool) -> None:
 @duckdb_option
 @click.option("--destination", help="Build where a dlt destination loaded the data instead of DuckDB: postgres "
               "(credentials from DESTINATION__POSTGRES__CREDENTIALS).")
-def models(duckdb_path: str, destination: Optional[str]) -> None:
+@click.option("--full-refresh", is_flag=True,
+              help="Rebuild every model from scratch, not only the sessions changed since the last build.")
+def models(duckdb_path: str, destination: Optional[str], full_refresh: bool) -> None:
     """(Re)build the SQL models in schema `analytics` and run the data-quality checks.
+
+    Only the sessions whose data changed since the last build are rebuilt (all of them on the first
+    build, after a model's SQL changed, or with --full-refresh).
 
     Failing data-quality checks are reported, not errors; a model's own grain or not-null test
     failing is (exit 1, previous build kept).
@@ -127,8 +132,8 @@ def models(duckdb_path: str, destination: Optional[str]) -> None:
             if destination not in (None, "duckdb"):
                 from .warehouse import build_models_on
 
-                return build_models_on(destination)
-            return build_models(duckdb_path)
+                return build_models_on(destination, full_refresh=full_refresh)
+            return build_models(duckdb_path, full_refresh=full_refresh)
         except NoDataError as exc:
             raise ConfigError(str(exc)) from None
         except ModelError as exc:

@@ -130,7 +130,7 @@ def format_demo(result: DemoResult) -> str:
 
 def _models_line(models: Optional[object]) -> str:
     built = getattr(models, "models", None) or []
-    checks = getattr(models, "checks", None) or {}
+    checks = getattr(models, "dq", None) or {}
     found = {name: n for name, n in (checks.items() if isinstance(checks, dict) else []) if n}
     detail = ", ".join(f"{name} {n}" for name, n in found.items()) if found else "none"
     return f"{len(built)} built in schema analytics; data-quality problem rows: {detail}"
