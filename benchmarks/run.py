@@ -54,6 +54,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                           "BANKCONNECT_BENCH_POSTGRES_DSN or BANKCONNECT_TEST_POSTGRES_DSN; none skips)")
     p.add_argument("--models-stored", type=int, default=5000, help="stored sessions for the models growth (default 5000)")
     p.add_argument("--models-new", type=int, default=100, help="new sessions for the models growth (default 100)")
+    p.add_argument("--latency", type=float, default=0.3,
+                   help="seconds before every API answer for the latency run of (a) (default 0.3; 0 skips)")
     p.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
     p.add_argument("--quick", action="store_true", help="smoke run: n=20, n-large=60, known=300, naive-n=10")
     p.add_argument("--out", type=Path, default=Path("bench-out"), help="output folder (gitignored)")
@@ -149,6 +151,9 @@ class Bench:
             if a.postgres_n:
                 pg_ids = PayloadSet(big.root, big.ids[:a.postgres_n]).write_ids(self.work / "ids-postgres.txt")
                 measure_postgres(self, pg_ids, min(a.postgres_n, len(big.ids)), url)
+        if a.latency:
+            with serve(big.root, latency=a.latency) as url:
+                self.measure_latency(ids_n, url)
         self.measure_known(large_db)
         self.measure_models_growth()
         self.check_targets()
@@ -272,6 +277,23 @@ class Bench:
                               None, models.peak_rss, note, failed=None if models.ok else "FAILED", cpu=models.cpu)
         self.report.rows.append(self.models_row)
         return db
+
+    def measure_latency(self, ids_n: Path, url: str) -> None:
+        """(a) again with every API answer `--latency` seconds late, default settings (adaptive concurrency)."""
+        a = self.args
+        db = self.fresh("a-latency") / "bank.duckdb"
+        result = self.load(f"(a) at {a.latency} s API latency", ids_n, db, url)
+        row = self.loader_row("a-latency", f"(a) with {a.latency} s API latency, default settings", a.n, result, db)
+        if result.ok:
+            fetching = result.json().get("fetching", {})
+            row.note += (f"; up to {fetching.get('concurrency_reached')} requests in flight, "
+                         f"{fetching.get('throttled')} throttled")
+        self.report.rows.append(row)
+        if result.ok and self.a_row.seconds:
+            ratio = result.seconds / self.a_row.seconds
+            self.report.targets.append(Target(f"(a) at {a.latency} s API latency <= 1.3 x no latency",
+                                              f"{result.seconds:.1f} s / {self.a_row.seconds:.1f} s = {ratio:.2f}x",
+                                              ratio <= 1.3))
 
     def measure_models_growth(self) -> None:
         from .models_growth import measure_models_growth

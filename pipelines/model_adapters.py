@@ -130,7 +130,8 @@ class PostgresAdapter(Adapter):
         self.errors = (psycopg2.Error,)
 
     def cursor(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        self.cur.execute(sql, tuple(params))
+        # without parameters psycopg2 leaves '%' alone (model comments may say "per cent" with it)
+        self.cur.execute(sql, tuple(params) if params else None)
         return self.cur
 
     def contract_types(self, table: str) -> Dict[str, str]:

@@ -29,6 +29,19 @@ NULL_MARK = "~null~"
 
 _BUILDS_COLUMNS = ("build_id bigint, started_at timestamp, finished_at timestamp, is_full_refresh boolean, "
                    "session_count bigint, row_count bigint, loads_through varchar, model_hashes varchar")
+# What the two bookkeeping tables and their columns mean (COMMENT ON, like every other table).
+_DOCS = {
+    BUILDS: ("one row per successful `bankconnect models` build", {
+        "build_id": "build number, from 1", "started_at": "when the build started (UTC)",
+        "finished_at": "when the build finished (UTC)",
+        "is_full_refresh": "true when every model was rebuilt (first build, changed SQL, --full-refresh)",
+        "session_count": "sessions whose rows this build (re)built", "row_count": "rows the build wrote",
+        "loads_through": "the newest dlt load id of the raw tables the build saw",
+        "model_hashes": "JSON: model name -> hash of its SQL file, to tell when a model changed"}),
+    BUILD_SESSIONS: ("one row per session as the last build saw it (incremental models)", {
+        "session_id": "the BankConnect session id",
+        "fingerprint": "md5 of the session's bankconnect.sessions row when it was last built"}),
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,7 @@ def record_build(db: Adapter, raw_schema: str, schema: str, record: BuildRecord)
     target = f"{quote(schema)}.{BUILD_SESSIONS}"
     db.execute(f"create table if not exists {target} (session_id varchar, fingerprint varchar)")
     db.execute(f"create table if not exists {quote(schema)}.{BUILDS} ({_BUILDS_COLUMNS})")
+    _describe(db, schema)
     scope = "" if record.is_full_refresh else f" where session_id in (select session_id from {CHANGED})"
     db.execute(f"delete from {target}{scope}")
     db.execute(db.translate(f"insert into {target} select session_id, {_fingerprint()} "
@@ -117,6 +131,13 @@ def record_build(db: Adapter, raw_schema: str, schema: str, record: BuildRecord)
               "true" if record.is_full_refresh else "false", str(record.session_count), str(record.row_count),
               literal(record.loads_through), literal(json.dumps(record.model_hashes, sort_keys=True))]
     db.execute(f"insert into {quote(schema)}.{BUILDS} values ({', '.join(values)})")
+
+
+def _describe(db: Adapter, schema: str) -> None:
+    for table, (doc, columns) in _DOCS.items():
+        db.execute(f"comment on table {quote(schema)}.{table} is {literal(doc)}")
+        for column, text in columns.items():
+            db.execute(f"comment on column {quote(schema)}.{table}.{quote(column)} is {literal(text)}")
 
 
 def literal(value: Optional[str]) -> str:

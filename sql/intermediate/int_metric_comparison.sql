@@ -1,6 +1,12 @@
 -- one row per API figure (monthly_analysis or predictors) that account_monthly also computes, ours beside it
 -- grain: api_source, session_id, account_id, month_index, month, metric
 -- not_null: api_source, session_id, account_id, month, metric, api_value, is_mismatch
+-- api_source: where the API's figure comes from: monthly_analysis or predictors (its month_N metrics)
+-- our_value: our figure for the same account month from account_monthly (amounts in INR)
+-- api_value: the API's figure
+-- difference: our_value minus api_value
+-- tolerance: allowed difference: 0 for sums, counts and balances, 0.01 for averages
+-- is_mismatch: true when the difference is larger than the tolerance, or we have no figure for it
 with
 
 account_monthly as (
