@@ -1,9 +1,11 @@
 """The reference floor: DuckDB alone reads the insights JSON files into typed tables with SQL.
 
-`python -m benchmarks.reference --files-list LIST --db PATH` (LIST: one insights file per line).
-Builds `transactions` (one row per transaction, statement order, DECIMAL(18,2) money, DATE days)
-and `eod_balances` (one row per day with a balance; month keys like `Aug-25` are dynamic, read with
-the JSON functions), then prints {"seconds", "rows": {...}} as JSON.
+`python -m benchmarks.reference --files-list LIST --db PATH [--tables 2|4]` (LIST: one insights file
+per line). Builds `transactions` (one row per transaction, statement order, DECIMAL(18,2) money, DATE
+days) and `eod_balances` (one row per day with a balance; month keys like `Aug-25` are dynamic, read
+with the JSON functions); with `--tables 4` also `monthly_analysis` (one row per account, month and
+metric) and `predictors` (one row per account and predictor, the number and the text), the four
+largest tables `bankconnect load` writes. Prints {"seconds", "rows": {...}} as JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ TXN = ("STRUCT(hash VARCHAR, date VARCHAR, transaction_type VARCHAR, amount DECI
        "metadata STRUCT(transaction_channel VARCHAR, description VARCHAR, merchant_category VARCHAR, "
        "unclean_merchant VARCHAR))")
 ACCOUNTS = f"STRUCT(account_id VARCHAR, data STRUCT(transactions {TXN}[], eod_balances JSON))[]"
+ACCOUNTS_4 = (f"STRUCT(account_id VARCHAR, data STRUCT(transactions {TXN}[], eod_balances JSON, "
+              f"monthly_analysis JSON, predictors JSON))[]")
 
 SQL = """
 create table raw as
@@ -60,20 +64,53 @@ select session_id, account_id, cast(month + (day - 1) * interval 1 day as DATE) 
 from days
 where balance is not null and day <= day(last_day(month));
 
+{more}
 drop table raw;
 """
 
+# monthly_analysis: {metric: {"Aug-2025": value}}; predictors: {name: value} (month_N labels included)
+MORE_TABLES = """
+create table monthly_analysis as
+with acc as (
+    select r.session_id, a.account_id, a.data.monthly_analysis as ma
+    from raw r, unnest(r.accounts) as u(a)
+), metrics as (
+    select session_id, account_id, unnest(json_keys(ma)) as metric, ma from acc
+), months as (
+    select session_id, account_id, metric, json_extract(ma, '$."' || metric || '"') as by_month from metrics
+), labels as (
+    select session_id, account_id, metric, by_month, unnest(json_keys(by_month)) as label from months
+)
+select session_id, account_id, cast(try_strptime(label, '%b-%Y') as DATE) as month, metric,
+       try_cast(json_extract_string(by_month, '$."' || label || '"') as DOUBLE) as value
+from labels;
 
-def run(files: list, db: str) -> dict:
+create table predictors as
+with acc as (
+    select r.session_id, a.account_id, a.data.predictors as p
+    from raw r, unnest(r.accounts) as u(a)
+), names as (
+    select session_id, account_id, p, unnest(json_keys(p)) as name from acc
+)
+select session_id, account_id, name,
+       try_cast(json_extract_string(p, '$."' || name || '"') as DOUBLE) as value,
+       json_extract_string(p, '$."' || name || '"') as value_text
+from names;
+"""
+
+
+def run(files: list, db: str, tables: int = 2) -> dict:
     import duckdb
 
     started = time.perf_counter()
     con = duckdb.connect(db)
+    sql = SQL.format(accounts=ACCOUNTS_4 if tables == 4 else ACCOUNTS, more=MORE_TABLES if tables == 4 else "")
+    names = ("transactions", "eod_balances") + (("monthly_analysis", "predictors") if tables == 4 else ())
     try:
         con.execute("set enable_progress_bar = false")
-        for statement in [s for s in SQL.format(accounts=ACCOUNTS).split(";") if s.strip()]:
+        for statement in [s for s in sql.split(";") if s.strip()]:
             con.execute(statement, {"files": files} if "$files" in statement else None)
-        rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in ("transactions", "eod_balances")}
+        rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in names}
         con.execute("checkpoint")
     finally:
         con.close()
@@ -84,9 +121,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files-list", required=True, type=Path)
     parser.add_argument("--db", required=True)
+    parser.add_argument("--tables", type=int, choices=(2, 4), default=2)
     args = parser.parse_args()
     files = [line.strip() for line in args.files_list.read_text().splitlines() if line.strip()]
-    print(json.dumps(run(files, args.db)))
+    print(json.dumps(run(files, args.db, args.tables)))
 
 
 if __name__ == "__main__":
