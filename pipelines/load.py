@@ -13,6 +13,7 @@ from sources.bankconnect.sessions import SessionOutcome
 from sources.bankconnect.settings import COMPLETED, DELETED
 from sources.bankconnect.tables import SESSION_DATA_TABLES
 
+from .webhook_events import load_webhook_events
 from .runtime import append_only, can_merge, loader_file_format, make_pipeline, missing_destination_config
 
 SESSIONS_PER_LOAD = 250
@@ -127,6 +128,7 @@ def run_load(
             load_ids += info.loads_ids
             rows.update(row_counts(pipeline))
             remove_replaced_rows(pipeline)
+        rows.update(load_webhook_events(pipeline, load_ids, pii=pii))  # notifications from `serve` (issue 11)
     except PipelineStepFailed as exc:
         cause = _our_error(exc, destination)
         if cause is not None:

@@ -15,8 +15,9 @@ from . import inbox
 TABLE = "webhook_events"
 _ACCOUNT_STATUS = pa.struct([("account_id", pa.string()), ("account_status", pa.string()), ("error_code", pa.string())])
 SCHEMA = pa.schema([
-    ("event_id", pa.int64()), ("session_id", pa.string()), ("event_name", pa.string()),
-    ("received_at", pa.timestamp("us", tz="UTC")), ("insights_available", pa.bool_()),
+    pa.field("event_id", pa.int64(), nullable=False), pa.field("session_id", pa.string(), nullable=False),
+    ("event_name", pa.string()), pa.field("received_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ("insights_available", pa.bool_()),
     ("account_statuses", pa.list_(_ACCOUNT_STATUS)), ("body", pa.string()),
 ])
 _PERSONAL_ACCOUNT_KEYS = ("name", "account_number")  # treated like accounts.name / accounts.account_number
