@@ -148,11 +148,11 @@ def send_burst(port: int, bodies: List[Dict], secret: str, clients: int = 16,
                 response = conn.getresponse()
                 response.read()
                 item.status = response.status
-            except OSError:
+            except OSError:  # the receiver died: this one failed; wait until it is back, then go on
                 if conn is not None:
                     conn.close()
                 conn = None
-                time.sleep(0.02)
+                _wait_until_listening(port)
             item.seconds = time.perf_counter() - started
             with lock:
                 done[0] += 1
@@ -171,16 +171,26 @@ def send_burst(port: int, bodies: List[Dict], secret: str, clients: int = 16,
     return burst
 
 
+def _wait_until_listening(port: int, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 def burst_with_crash(receiver: Receiver, bodies: List[Dict], secret: str, kill_at: float = 0.4) -> Burst:
     """A burst during which the receiver is SIGKILLed once (at `kill_at` of the way) and restarted."""
-    state = {"killed": False}
+    restart = threading.Thread(target=lambda: (receiver.kill(), receiver.start()))
 
     def progress(count: int) -> None:
-        if not state["killed"] and count >= kill_at * len(bodies):
-            state["killed"] = True
-            threading.Thread(target=lambda: (receiver.kill(), receiver.start())).start()
+        if count == int(kill_at * len(bodies)):
+            restart.start()
 
     burst = send_burst(receiver.port, bodies, secret, on_progress=progress)
+    restart.join()
     return burst
 
 
