@@ -148,7 +148,7 @@ def send_burst(port: int, bodies: List[Dict], secret: str, clients: int = 16,
                 response = conn.getresponse()
                 response.read()
                 item.status = response.status
-            except OSError:  # the receiver died: this one failed; wait until it is back, then go on
+            except (OSError, http.client.HTTPException):  # the receiver died: this one failed; wait until it is back, then go on
                 if conn is not None:
                     conn.close()
                 conn = None
