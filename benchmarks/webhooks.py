@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 EVENT_KINDS = ("ENRICHMENT_NOTIFICATION", "SESSION_REQUIREMENT_COMPLETION_NOTIFICATION", "SESSION_EXPIRY_NOTIFICATION")
 WEBHOOK = "/webhooks/bankconnect"
@@ -37,15 +37,16 @@ def free_port() -> int:
 class Receiver:
     """A `bankconnect serve` child process on 127.0.0.1 (stdout and stderr kept in a log file)."""
 
-    def __init__(self, duckdb_path: str, env: Dict[str, str], port: Optional[int] = None, log_path: str = "") -> None:
-        self.duckdb_path, self.env, self.port = duckdb_path, env, port or free_port()
+    def __init__(self, duckdb_path: str, env: Dict[str, str], port: Optional[int] = None, log_path: str = "",
+                 options: Sequence[str] = ()) -> None:
+        self.duckdb_path, self.env, self.port, self.options = duckdb_path, env, port or free_port(), list(options)
         self.log_path = log_path or duckdb_path + ".serve.log"
         self.process: Optional[subprocess.Popen] = None
 
     def start(self, timeout: float = 30.0) -> "Receiver":
         log = open(self.log_path, "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(self.port), "--duckdb", self.duckdb_path],
+            [sys.executable, "-m", "pipelines.cli", "serve", "--port", str(self.port), "--duckdb", self.duckdb_path, *self.options],
             stdout=log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -219,10 +219,10 @@ def demo(duckdb_path: str, sessions: int, seed: int) -> None:
 @duckdb_option
 @click.option("--destination", help="Queue for loads into a dlt destination instead of DuckDB (as for load).")
 @pii_option
-@click.option("--load-every", type=click.FloatRange(1), metavar="SECONDS",
-              help="Also run `bankconnect load` every SECONDS (skipped while another run holds the database).")
+@click.option("--load-every", metavar="INTERVAL", help="Also run `bankconnect load` every INTERVAL (e.g. 60, 60s, "
+              "5m; skipped while another run holds the database).")
 def serve(host: str, port: int, duckdb_path: str, destination: Optional[str], pii: Optional[str],
-          load_every: Optional[float]) -> None:
+          load_every: Optional[str]) -> None:
     """Receive FinBox webhooks: POST /webhooks/bankconnect stores each notification, GET /healthz.
 
     A notification is answered 2xx once on disk; ENRICHMENT_NOTIFICATION queues its session for the
@@ -232,12 +232,13 @@ def serve(host: str, port: int, duckdb_path: str, destination: Optional[str], pi
     Example: bankconnect serve --host 0.0.0.0 --port 8686 --duckdb bank.duckdb --load-every 60
     """
     from .runlock import run_target
-    from .serve import serve as run_server
+    from .serve import parse_interval, serve as run_server
 
+    every = _run(lambda: parse_interval(load_every)) if load_every else None
     target = _run(lambda: run_target(duckdb_path, destination))
     command = [sys.executable, "-m", "pipelines.cli", "load", "--json", "--duckdb", duckdb_path]
     command += (["--destination", destination] if destination else []) + (["--pii", pii] if pii else [])
-    _run(lambda: run_server(target, host, port, command, load_every))
+    _run(lambda: run_server(target, host, port, command, every))
 
 
 @cli.command()
@@ -255,7 +256,7 @@ def status(duckdb_path: str, destination: Optional[str], as_json: bool) -> None:
     from .runlock import run_target
     from .status import collect_status, format_status
 
-    report = _run(lambda: collect_status(duckdb_path, run_target(duckdb_path, destination)))
+    report = _run(lambda: collect_status(duckdb_path, run_target(duckdb_path, destination), destination))
     click.echo(json.dumps(report, indent=2, default=str) if as_json else format_status(report))
 
 

@@ -164,6 +164,16 @@ def stats(con: Optional[sqlite3.Connection]) -> Dict[str, Any]:
             "last_run": _last_run(con, None), "last_load": _last_run(con, "load")}
 
 
+def stats_at(path: Path) -> Dict[str, Any]:
+    """`stats` of the inbox file at `path` (opened and closed; an inbox not created yet is empty)."""
+    con = open_inbox(path, create=False)
+    try:
+        return stats(con)
+    finally:
+        if con is not None:
+            con.close()
+
+
 def event_columns(event: Dict[str, Any]) -> Dict[str, Any]:
     """The typed columns of a stored notification: insights_available and the accounts' statuses."""
     try:

@@ -116,12 +116,7 @@ class WebhookApp:
 
     def health(self) -> Dict[str, Any]:
         """Queue depth, events stored, the last run and last load (no secrets, no personal data)."""
-        con = inbox.open_inbox(self.inbox_file, create=False)
-        try:
-            return {"status": "ok", **inbox.stats(con)}
-        finally:
-            if con is not None:
-                con.close()
+        return {"status": "ok", **inbox.stats_at(self.inbox_file)}
 
 
 def parse_notification(raw: bytes) -> Tuple[Optional[inbox.Notification], str]:

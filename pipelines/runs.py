@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Callable, Iterable, List, Optional
+from typing import Any, Callable, Iterable, List
 
 from . import inbox
-from .runlock import RunLock, RunLockBusy, RunTarget
+from .runlock import RunLock, RunTarget
 
 
 def locked_run(command: str, target: RunTarget, wait: float, action: Callable[[], Any]) -> Any:
@@ -75,5 +75,3 @@ def _record(target: RunTarget, command: str, started_at: str, seconds: float, ou
     finally:
         con.close()
 
-
-__all__ = ["RunLockBusy", "locked_run", "run_queued_load"]

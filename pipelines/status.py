@@ -12,20 +12,20 @@ from .runlock import RunTarget, holder
 _PENDING = ("pending", "not_requested")
 
 
-def collect_status(duckdb_path: str, target: RunTarget) -> Dict[str, Any]:
+def collect_status(duckdb_path: str, target: RunTarget, destination: Optional[str] = None) -> Dict[str, Any]:
     """What an operator asks: sessions by status, pending sessions and their age, queue, last run.
 
     The database is opened read-only and closed at once; when a writer holds it, `database` says so
     and the inbox is still reported.
     """
-    con = inbox.open_inbox(inbox.inbox_path(target.working_dir), create=False)
-    try:
-        queue = inbox.stats(con)
-    finally:
-        if con is not None:
-            con.close()
+    queue = inbox.stats_at(inbox.inbox_path(target.working_dir))
     running = holder(target)
-    return {"database": str(Path(duckdb_path).expanduser()), **_sessions(duckdb_path),
+    if destination not in (None, "duckdb"):
+        where: Dict[str, Any] = {"database": destination, "database_state": "a dlt destination (sessions: query "
+                                 "bankconnect.sessions there)", "sessions": {}, "pending": []}
+    else:
+        where = {"database": str(Path(duckdb_path).expanduser()), **_sessions(duckdb_path)}
+    return {**where,
             "running": {"pid": running[0], "started_at": running[1]} if running else None, **queue}
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from benchmarks.webhooks import EVENT_KINDS, Receiver, burst_with_crash, notifications, send_burst
 from pipelines import inbox
-from pipelines.runlock import RunLock, RunLockBusy, run_target
+from pipelines.runlock import RunLock, RunLockBusy, holder, run_target
 from tests.apiserver import fixture
 from tests.conftest import query, table_counts
 
@@ -122,6 +122,24 @@ def test_session_notified_again_after_its_load_is_fetched_again(failed_sessions,
     assert fetched_sessions(api) == Counter({"s-again": 2})
     assert query(db_path, "select event_name, count(*) from bankconnect.webhook_events group by 1 order by 1") == [
         (EVENT_KINDS[0], 3), (EVENT_KINDS[2], 1), ("SOMETHING_NEW", 1)]
+
+
+def test_serve_load_every_loads_the_queue_itself(failed_sessions, db_path):
+    api = failed_sessions
+    receiver = Receiver(db_path, cli_env(api), options=["--load-every", "1s"]).start()
+    try:
+        sent = send_burst(receiver.port, [{"event_name": EVENT_KINDS[0], "session_id": f"le-{i}"} for i in range(3)],
+                          SECRET)
+        assert {s.status for s in sent.sent} == {200}
+        _wait_for(lambda: json.loads(receiver.get("/healthz")[1])["queue_depth"] == 0, 60)
+        _wait_for(lambda: holder(run_target(db_path)) is None, 60)  # the load recorded itself and let go
+        health = json.loads(receiver.get("/healthz")[1])
+    finally:
+        receiver.stop()
+    assert fetched_sessions(api) == Counter({"le-0": 1, "le-1": 1, "le-2": 1})
+    assert health["last_load"]["outcome"] == "ok" and health["events"] == 3
+    assert query(db_path, "select session_id, status from bankconnect.sessions order by 1") == [
+        ("le-0", "failed"), ("le-1", "failed"), ("le-2", "failed")]
 
 
 BAD_REQUESTS = [
