@@ -122,9 +122,10 @@ class WebhookApp:
 def parse_notification(raw: bytes) -> Tuple[Optional[inbox.Notification], str]:
     """A Notification from a request body, or (None, why it was refused)."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None, "body is not JSON"
+        text = raw.decode("utf-8")
+        body = json.loads(text)
+    except ValueError:  # UnicodeDecodeError is a ValueError
+        return None, "body is not JSON (UTF-8)"
     if not isinstance(body, dict):
         return None, "body is not a JSON object"
     try:
@@ -132,7 +133,7 @@ def parse_notification(raw: bytes) -> Tuple[Optional[inbox.Notification], str]:
     except ConfigError as exc:
         return None, "missing or " + str(exc).split(":")[0]
     name = body.get("event_name")
-    return inbox.Notification(session_id, name if isinstance(name, str) else None, raw.decode("utf-8")), ""
+    return inbox.Notification(session_id, name if isinstance(name, str) else None, text), ""
 
 
 async def _read_body(headers: Dict[bytes, bytes], receive: Receive) -> Optional[bytes]:

@@ -18,6 +18,7 @@ import pytest
 from benchmarks.webhooks import EVENT_KINDS, Receiver, burst_with_crash, notifications, send_burst
 from pipelines import inbox
 from pipelines.runlock import RunLock, RunLockBusy, holder, run_target
+from sources.bankconnect.pii import pii_hash
 from tests.apiserver import fixture
 from tests.conftest import query, table_counts
 
@@ -280,22 +281,22 @@ def test_inbox_claim_and_acknowledge_keep_a_session_notified_during_the_load(tmp
 
 def test_run_lock_waits_then_gives_up_with_the_holders_pid(tmp_path):
     target = run_target(str(tmp_path / "bank.duckdb"))
-    holder = subprocess.Popen([sys.executable, "-c", (
+    holding = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; from pipelines.runlock import RunLock, run_target; "
         f"RunLock(run_target({str(tmp_path / 'bank.duckdb')!r})).acquire(); print('held', flush=True); time.sleep(30)")],
         stdout=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout.readline().strip() == "held"
+        assert holding.stdout.readline().strip() == "held"
         started = time.monotonic()
         with pytest.raises(RunLockBusy) as busy:
             RunLock(target).acquire(wait=0.6)
         assert time.monotonic() - started >= 0.6
-        assert BUSY.match(str(busy.value)) and f"pid {holder.pid}," in str(busy.value)
+        assert BUSY.match(str(busy.value)) and f"pid {holding.pid}," in str(busy.value)
     finally:
-        holder.kill()
-        holder.wait()
+        holding.kill()
+        holding.wait()
     with RunLock(target) as lock:
-        assert lock.stale is not None and lock.stale[0] == holder.pid
+        assert lock.stale is not None and lock.stale[0] == holding.pid
 
 
 def _wait_for(condition, seconds: float) -> None:
@@ -303,3 +304,35 @@ def _wait_for(condition, seconds: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+ASHA = {"event_name": EVENT_KINDS[0], "session_id": "s1", "insights_available": True,
+        "accounts": [{"account_id": "a1", "account_status": "completed", "error_code": None, "name": "ASHA KUMARI",
+                      "account_number": "XXXXXX123456", "bank_name": "HDFC",
+                      "statements": [{"upload_file_name": "ASHA statement 123456.pdf"}]}],
+        "mobile": "9876543210"}
+
+
+@pytest.mark.parametrize("mode, name, number, file_name", [
+    pytest.param("keep", "ASHA KUMARI", "XXXXXX123456", "ASHA statement 123456.pdf", id="keep"),
+    pytest.param("mask", "A*** K*****", "XXXXXXXX3456", "A*** statement XX3456.pdf", id="mask"),
+    # in a note each holder term is replaced by its own hash: the name token and the account number's digit run
+    pytest.param("hash", "h:79988105c890f6ec", "h:e87038a29407a142",
+                 f"{pii_hash('ASHA', b'k')} statement {pii_hash('123456', b'k')}.pdf", id="hash"),
+    pytest.param("drop", None, None, "statement.pdf", id="drop"),
+])
+def test_webhook_event_rows_treat_the_bodys_personal_data_like_the_raw_tables(mode, name, number, file_name):
+    from pipelines.webhook_events import events_table
+
+    event = {"event_id": 7, "received_at": "2026-12-03T05:00:00.000001+00:00", "session_id": "s1",
+             "event_name": EVENT_KINDS[0], "body": json.dumps(ASHA)}
+    row = events_table([event], mode, b"k").to_pylist()[0]
+    body = json.loads(row["body"])
+    account = body["accounts"][0]
+    assert (account["name"], account["account_number"]) == (name, number)
+    assert account["statements"][0]["upload_file_name"] == file_name
+    assert body["mobile"] == ("9876543210" if mode == "keep" else None)
+    assert (body["event_name"], account["bank_name"], account["account_status"]) == (EVENT_KINDS[0], "HDFC", "completed")
+    assert row["insights_available"] is True and row["event_id"] == 7
+    assert row["account_statuses"] == [{"account_id": "a1", "account_status": "completed", "error_code": None}]
+    assert row["received_at"].isoformat() == "2026-12-03T05:00:00.000001+00:00"
