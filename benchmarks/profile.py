@@ -80,10 +80,10 @@ def stage_seconds(ids: List[str], base_url: str, profiler: Optional[cProfile.Pro
 
     import requests
 
-    from sources.bankconnect import client as bc_client
+    from sources.bankconnect.documents import parse_json
     from sources.bankconnect.flatten import flatten_session
 
-    parse = getattr(bc_client, "parse_json", None) or (lambda raw: (__import__("orjson").loads(raw), ()))
+    parse = parse_json
     headers = {"x-api-key": os.environ["SOURCES__BANKCONNECT__API_KEY"],
                "server-hash": os.environ["SOURCES__BANKCONNECT__SERVER_HASH"]}
     totals = {"http": 0.0, "json_parse": 0.0, "flatten": 0.0}
@@ -173,8 +173,8 @@ def report(main: cProfile.Profile, threads: Dict[str, List[cProfile.Profile]], o
         "fetch_threads.flatten": flatten,
         "fetch_threads.other": max(busy - get - flatten, 0.0),
         "main.wait_for_fetch": waiting,
-        "main.batch_concat": cumulative(main_stats, "bankconnect/sessions.py", "flush"),
-        "main.session_row": cumulative(main_stats, "bankconnect/sessions.py", "session_row"),
+        "main.batch_concat": cumulative(main_stats, "bankconnect/batcher.py", "flush"),
+        "main.session_row": cumulative(main_stats, "bankconnect/bookkeeping.py", "session_row"),
         "main.cleanup": cumulative(main_stats, "pipelines/load.py", "remove_replaced_rows"),
         "main.run_load": cumulative(main_stats, "pipelines/load.py", "run_load"),
         "load_threads.duckdb_sql": cumulative(other_stats, "impl/duckdb/sql_client.py", "execute_query"),

@@ -8,6 +8,8 @@ from typing import Any, Callable, Iterable, List, Optional
 
 import click
 
+from sources.bankconnect.settings import DEFAULT_WORKERS, PII_MODES
+
 from .runtime import DEFAULT_DATABASE
 
 # Exit codes (README "Exit status"): 0 finished (some sessions may be recorded as not ready or not
@@ -21,7 +23,7 @@ duckdb_option = click.option(
 
 
 pii_option = click.option(
-    "--pii", type=click.Choice(["keep", "mask", "hash", "drop"]), default=None,
+    "--pii", type=click.Choice(PII_MODES), default=None,
     help="Personal data (names, account numbers, PAN, phone, email, address, names in notes): keep "
          "(default), mask, hash (keyed by SOURCES__BANKCONNECT__PII_HASH_KEY, stable for joins) or drop.")
 wait_option = click.option(
@@ -51,7 +53,7 @@ def cli() -> None:
               "'#' comments and webhook JSON lines ({\"session_id\": ...}) are accepted.")
 @duckdb_option
 @click.option("--base-url", help="API base URL (default: SOURCES__BANKCONNECT__BASE_URL or the production API).")
-@click.option("--workers", type=click.IntRange(1, 64), help="Sessions fetched concurrently (default 4).")
+@click.option("--workers", type=click.IntRange(1, 64), help=f"Sessions fetched concurrently (default {DEFAULT_WORKERS}).")
 @click.option("--processes", type=click.IntRange(0, 64), help="Worker processes that parse and flatten the "
               "fetched sessions; 0 = none (default: the CPUs, at most 4, for 100 sessions or more).")
 @click.option("--destination", help="A dlt destination instead of DuckDB, e.g. postgres or filesystem.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -56,23 +55,21 @@ def run_demo(duckdb_path: str = DEFAULT_DATABASE, sessions: int = DEMO_SESSIONS,
     """
     from simulator import Simulator, build_catalog
 
-    from .load import run_load
+    from .load import Credentials, run_load
     from .models import build_models
 
     started = time.perf_counter()
     # Throwaway credentials shared by the simulator and the loader of this process only.
-    api_key, server_hash = f"demo-{secrets.token_hex(8)}", f"demo-{secrets.token_hex(8)}"
-    os.environ["SOURCES__BANKCONNECT__API_KEY"] = api_key
-    os.environ["SOURCES__BANKCONNECT__SERVER_HASH"] = server_hash
+    credentials = Credentials(f"demo-{secrets.token_hex(8)}", f"demo-{secrets.token_hex(8)}")
     catalog = build_catalog(n_sessions=sessions, seed=seed)
     result = DemoResult(database=duckdb_path)
-    with Simulator(catalog, api_key=api_key, server_hash=server_hash) as sim:
+    with Simulator(catalog, api_key=credentials.api_key, server_hash=credentials.server_hash) as sim:
         base_url = sim.base_url + "/bank-connect/v1"
         echo(f"Simulator serving {sessions} sessions at {base_url}")
-        first = run_load(catalog.session_ids(), duckdb_path=duckdb_path, base_url=base_url)
+        first = run_load(catalog.session_ids(), duckdb_path=duckdb_path, base_url=base_url, credentials=credentials)
         result.runs.append(first)
         echo(f"Run 1: {_counts(first.sessions)} in {first.seconds:.1f} s")
-        second = run_load([], duckdb_path=duckdb_path, base_url=base_url)
+        second = run_load([], duckdb_path=duckdb_path, base_url=base_url, credentials=credentials)
         result.runs.append(second)
         echo(f"Run 2 (nothing named; picks up the not-ready ones): {_counts(second.sessions) or 'nothing to do'}"
              f" in {second.seconds:.1f} s")

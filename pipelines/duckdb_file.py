@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from sources.bankconnect.settings import RAW_SCHEMA
+
 ALIAS = "bankconnect_file"
 DUCKDB_MEMORY_LIMIT = "256MB"
 
@@ -40,14 +42,14 @@ def connect(path: str, read_only: bool = False) -> Any:
     return con
 
 
-def table_names(con: Any, schema: str = "bankconnect") -> List[str]:
+def table_names(con: Any, schema: str = RAW_SCHEMA) -> List[str]:
     """Tables of a schema, dlt's own (`_dlt_*`) left out, by name."""
     return [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = ? "
         "and table_name not like '\\_dlt%' escape '\\' order by 1", [schema]).fetchall()]
 
 
-def table_counts(con: Any, schema: str = "bankconnect") -> Dict[str, int]:
+def table_counts(con: Any, schema: str = RAW_SCHEMA) -> Dict[str, int]:
     """Rows per table of a schema, dlt's own tables left out."""
     return {t: con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in table_names(con, schema)}
 

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 from sources.bankconnect.errors import BankConnectError, ConfigError
+from sources.bankconnect.settings import MODELS_SCHEMA as ANALYTICS, RAW_SCHEMA as DATASET
 from sources.bankconnect.tables import ARCHIVE_TABLES
 
 from .duckdb_file import connect, table_names
-from .runtime import DATASET
 
-ANALYTICS = "analytics"
 MANIFEST = "manifest.json"
 PARTITION_COLUMN = "export_month"
 # Large tables are hive-partitioned by month (`export_month=YYYY-MM/`); the source column is kept

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, Iterable, List, Optional
 
-from sources.bankconnect.client import validate_session_id
 from sources.bankconnect.errors import ConfigError
+from sources.bankconnect.validation import session_ids as valid_session_ids
 
 from .duckdb_file import connect
-from .load import LoadError, LoadSummary, remove_replaced_rows, row_counts, summarise
+from .cleanup import remove_replaced_rows
+from .load import LoadError, LoadSummary, row_counts, summarise
 from .runtime import DATASET, make_pipeline
 
 
@@ -23,10 +24,10 @@ def run_rebuild(duckdb_path: str, session_ids: Iterable[str] = (), *, pii: Optio
     """
     from dlt.pipeline.exceptions import PipelineStepFailed
 
-    from sources.bankconnect import bankconnect_replay
+    from sources.bankconnect.source import bankconnect_replay
 
     started = time.perf_counter()
-    wanted = [validate_session_id(s) for s in session_ids]
+    wanted = valid_session_ids(session_ids)
     documents = _stored_documents(duckdb_path, wanted)
     missing = [s for s in wanted if s not in documents]
     if missing:

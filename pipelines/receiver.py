@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-from sources.bankconnect.client import validate_session_id
 from sources.bankconnect.errors import ConfigError
+from sources.bankconnect.validation import validate_session_id
 
 from . import inbox
 

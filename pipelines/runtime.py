@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
-DATASET = "bankconnect"
-PIPELINE_NAME = "bankconnect"
+from sources.bankconnect.settings import PIPELINE_NAME, RAW_SCHEMA as DATASET  # noqa: F401 (names live there)
+
 DEFAULT_DATABASE = "bankconnect.duckdb"
 
 # dlt defaults this tool changes: no anonymous telemetry from a bank-data tool; every Arrow row

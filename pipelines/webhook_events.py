@@ -8,7 +8,8 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pyarrow as pa
 
-from sources.bankconnect.pii import DEFAULT_PII_MODE, apply_pii
+from sources.bankconnect.pii import apply_pii
+from sources.bankconnect.settings import DEFAULT_PII_MODE
 
 from . import inbox
 

@@ -33,11 +33,11 @@ def _targets() -> Dict[str, Tuple[Any, str, int, bool]]:
     from dlt.pipeline.pipeline import Pipeline
 
     import pipelines.load
-    from sources.bankconnect import sessions
+    from sources.bankconnect import fetching
 
     return {
         # fetching a session after earlier batches were already written to the package
-        "fetch": (sessions, "fetch_documents", 9, False),
+        "fetch": (fetching, "fetch_documents", 9, False),
         # extract: an Arrow batch half way through the package, then the whole package extracted
         "extract-write": (ArrowExtractor, "write_items", 60, True),
         "after-extract": (Pipeline, "extract", 1, True),

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from sources.bankconnect.client import BankConnectClient, validate_base_url, validate_session_id
+from sources.bankconnect.client import BankConnectClient
 from sources.bankconnect.errors import AuthError, ConfigError
-from sources.bankconnect.sessions import fetch_session
+from sources.bankconnect.fetching import fetch_sessions
+from sources.bankconnect.treatment import Treatment
+from sources.bankconnect.validation import validate_base_url, validate_session_id
 from tests.apiserver import API_KEY, RESET, SERVER_HASH, TRUNCATED, error, fixture
+
+
+def fetch_session(client, session_id):
+    """One session the way a load reads it (fetch, read, personal-data treatment): its outcome, with
+    the tables it would load."""
+    (outcomes, tables), = fetch_sessions(client, [session_id], workers=1, prepare=Treatment())
+    outcome, = outcomes
+    outcome.tables = tables
+    return outcome
 
 
 def client(api, **kw):

@@ -166,8 +166,8 @@ def test_killed_load_run_again_ends_identical(crashes, name):
     folder = crashes["root"] / name.replace("/", "_")
     # nothing stuck: no package left pending, no session waiting for a retry
     from pipelines.runtime import make_pipeline
-    from sources.bankconnect import pending_sessions
+    from sources.bankconnect.bookkeeping import SessionBook
 
     pipeline, _ = make_pipeline(str(folder / DB_NAME))
     assert not pipeline.has_pending_data
-    assert pending_sessions(pipeline.state.get("sources", {}).get("bankconnect", {})) == []
+    assert SessionBook.of_pipeline(pipeline).pending() == []

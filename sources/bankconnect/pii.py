@@ -10,8 +10,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 import pyarrow as pa
 import pyarrow.compute as pc
 
-PII_MODES = ("keep", "mask", "hash", "drop")
-DEFAULT_PII_MODE = "keep"
+from .settings import DEFAULT_PII_MODE, PII_MODES  # noqa: F401 (re-exported: the modes live with the names)
 
 _TRANSACTION_TABLES = (
     "transactions", "salary_transactions", "lender_transactions", "self_and_sister_transactions",

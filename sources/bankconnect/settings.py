@@ -1,4 +1,15 @@
-"""Constants: endpoints, error-code outcomes, session statuses and defaults."""
+"""Constants: names users rely on, endpoints, error-code outcomes, session statuses and defaults."""
+
+# Names in the data contract: the dlt source and pipeline, the raw tables' schema (dlt dataset) and
+# the models' schema. Every module takes them from here.
+SOURCE_NAME = "bankconnect"
+PIPELINE_NAME = "bankconnect"
+RAW_SCHEMA = "bankconnect"
+MODELS_SCHEMA = "analytics"
+
+# Personal-data modes (see pii.py) and the default.
+PII_MODES = ("keep", "mask", "hash", "drop")
+DEFAULT_PII_MODE = "keep"
 
 DEFAULT_BASE_URL = "https://apis.bankconnect.finbox.in/bank-connect/v1"
 SESSION_STATUS_PATH = "/session_data/{session_id}/session_status/"
@@ -14,7 +25,6 @@ NOT_REQUESTED = "not_requested"
 NOT_FOUND = "not_found"
 DELETED = "deleted"
 FAILED = "failed"
-STATUSES = (COMPLETED, PENDING, NOT_REQUESTED, NOT_FOUND, DELETED, FAILED)
 
 # Documented error codes -> session status. ACCESS_DENIED is not a session outcome: it stops the run.
 ERROR_CODE_STATUS = {

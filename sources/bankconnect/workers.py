@@ -24,14 +24,17 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
 
-from .sessions import Fetch, Prepare, SessionOutcome, read_sessions
+from .outcome import Fetch, Prepare, SessionOutcome
+from .reading import read_sessions
 
 CHUNK = 4  # sessions per task: large enough that sending the tables back costs little
 # Below this many sessions a run reads them itself: starting the processes (about a second of
 # CPU for the imports) costs about what reading 100 sessions on two CPUs instead of one saves.
 MIN_SESSIONS = 100
-_PRELOAD = ["sources.bankconnect.sessions"]
+_PRELOAD = ["sources.bankconnect.reading"]
 _SPOOL_PREFIX = "bankconnect-spool-"
+
+Read = Tuple[List[SessionOutcome], Dict[str, pa.Table]]  # sessions read: their outcomes and their tables
 
 
 def default_processes(sessions: int) -> int:
@@ -42,43 +45,67 @@ def default_processes(sessions: int) -> int:
     return min(cpus, 4) if cpus > 1 else 0
 
 
-class ReaderPool:
-    """Worker processes reading chunks of fetched sessions; bounded work in flight."""
+class InlineReader:
+    """Reads fetched sessions in the calling thread, as soon as they are handed over."""
 
-    def __init__(self, processes: int, prepare: Optional[Prepare], spool_root: Optional[str] = None) -> None:
+    running: frozenset = frozenset()  # nothing runs elsewhere
+
+    def __init__(self) -> None:
+        self._read: List[Read] = []
+
+    def has_room(self, ready: int) -> bool:
+        return True
+
+    def submit(self, ready: List[Fetch], prepare: Optional[Prepare], last: bool) -> List[Fetch]:
+        self._read += [read_sessions([item], prepare) for item in ready]
+        return []
+
+    def finished(self) -> Iterator[Read]:
+        read, self._read = self._read, []
+        yield from read
+
+    def abandon(self) -> None:
+        self._read = []
+
+    def close(self) -> None:
+        self.abandon()
+
+
+class ReaderPool:
+    """Worker processes reading chunks of fetched sessions, for a whole run; bounded work in flight.
+
+    Start it before the run's first load, while this process is still small: the workers start as
+    forks of it (see `_context`) and copy only the imported modules, not the memory a load and
+    DuckDB used since. `close` ends them.
+    """
+
+    def __init__(self, processes: int, spool_root: Optional[str] = None) -> None:
         """Args:
-            processes: worker processes (the ones `start_processes` started, when as many).
-            prepare: run on each read session in the worker (see `read_sessions`).
+            processes: worker processes (at least 1).
             spool_root: where the spool folder goes (default: the system's temporary folder); a
                 spool folder a killed run left there is removed.
         """
-        self._pool, self._owned = (_shared["executor"], False) if _shared["processes"] == processes else (
-            _start(processes), True)
-        self._prepare = prepare
         if spool_root is not None:
             os.makedirs(spool_root, exist_ok=True)
             for stale in glob.glob(os.path.join(spool_root, f"{_SPOOL_PREFIX}*")):
                 shutil.rmtree(stale, ignore_errors=True)
         self._spool = tempfile.mkdtemp(prefix=_SPOOL_PREFIX, dir=spool_root)  # 0700: the tables hold bank data
+        self._pool = _start(processes)
         self._max_running = 2 * processes
         self.running: set[Future] = set()
-
-    @property
-    def idle(self) -> bool:
-        return not self.running
 
     def has_room(self, ready: int) -> bool:
         """Whether fetching more is useful, with `ready` sessions fetched but not yet sent."""
         return ready + CHUNK * len(self.running) < CHUNK * (self._max_running + 1)
 
-    def submit(self, ready: List[Fetch], last: bool) -> List[Fetch]:
+    def submit(self, ready: List[Fetch], prepare: Optional[Prepare], last: bool) -> List[Fetch]:
         """Send full chunks (and, when last, the rest) while there is room; returns what is left."""
         while ready and len(self.running) < self._max_running and (len(ready) >= CHUNK or last):
             chunk, ready = ready[:CHUNK], ready[CHUNK:]
-            self.running.add(self._pool.submit(_read_chunk, chunk, self._prepare, self._spool))
+            self.running.add(self._pool.submit(_read_chunk, chunk, prepare, self._spool))
         return ready
 
-    def finished(self) -> Iterator[Tuple[List[SessionOutcome], Dict[str, pa.Table]]]:
+    def finished(self) -> Iterator[Read]:
         """The chunks read so far: (outcomes, their tables); an error in a worker is raised here."""
         done = {f for f in self.running if f.done()}
         self.running -= done
@@ -86,38 +113,22 @@ class ReaderPool:
             outcomes, files = future.result()
             yield outcomes, {name: _open_spooled(path) for name, path in files.items()}
 
-    def close(self) -> None:
+    def abandon(self) -> None:
+        """Drop the chunks still being read (a load stopped): wait for them, delete their files."""
         for future in self.running:
             future.cancel()
-        if self._owned:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        else:  # a shared pool goes on: let what is still running finish before the spool goes
-            wait(self.running)
+        wait(self.running)
+        for future in self.running:
+            if not future.cancelled() and future.exception() is None:
+                for path in future.result()[1].values():
+                    os.unlink(path)
         self.running.clear()
+
+    def close(self) -> None:
+        """End the worker processes and remove the spool folder."""
+        self.abandon()
+        self._pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self._spool, ignore_errors=True)
-
-
-# Processes started once for a whole run (`start_processes`), shared by the ReaderPools of its loads.
-_shared: Dict[str, Any] = {"executor": None, "processes": 0}
-
-
-def start_processes(processes: int) -> None:
-    """Start the reader processes for the loads that follow, while this process is still small.
-
-    Workers start as forks of this process (see `_context`): forked before the first load they
-    copy only the imported modules, not the memory a load and DuckDB used since. A ReaderPool
-    asking for the same number of processes uses them; `stop_processes` ends them.
-    """
-    stop_processes()
-    if processes > 0:
-        _shared["executor"], _shared["processes"] = _start(processes), processes
-
-
-def stop_processes() -> None:
-    """End the processes `start_processes` started (if any)."""
-    executor, _shared["executor"], _shared["processes"] = _shared["executor"], None, 0
-    if executor is not None:
-        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _start(processes: int) -> ProcessPoolExecutor:

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import pyarrow as pa
 
 from .builder import TableSet
 from .insights import InsightsHeader
 from .insights import insights as _insights
 from .status import session_status as _session_status
 
-__all__ = ["TableSet", "InsightsHeader", "flatten_session"]
+__all__ = ["FlatSession", "TableSet", "InsightsHeader", "flatten_session"]
+
+
+class FlatSession(NamedTuple):
+    """One session flattened: its tables, the insights header (None without insights), the issues
+    recorded while reading (also rows of its `data_issues` table)."""
+
+    tables: Dict[str, pa.Table]
+    header: Optional[InsightsHeader]
+    issues: List[Any]
 
 
 def flatten_session(session_id: str, status_payload: Any, insights_payload: Optional[Any],
-                    repairs: Sequence[Tuple[str, str]] = ()) -> tuple:
+                    repairs: Sequence[Tuple[str, str]] = ()) -> FlatSession:
     """All rows of one session, keyed by the requested session id.
 
     Args:
@@ -23,7 +34,7 @@ def flatten_session(session_id: str, status_payload: Any, insights_payload: Opti
         repairs: (document, what was repaired) to read the documents at all, recorded as issues.
 
     Returns:
-        (tables: dict table name -> pa.Table, header: InsightsHeader or None, issues: list).
+        FlatSession(tables: table name -> pa.Table, header: InsightsHeader or None, issues: list).
 
     Raises:
         PayloadError: a document does not have the documented top-level shape.
@@ -36,5 +47,5 @@ def flatten_session(session_id: str, status_payload: Any, insights_payload: Opti
     if header and header.payload_session_id not in (None, session_id):
         tables.issue(None, "insights.session_id", "payload session_id differs from the requested id; "
                      "rows are keyed by the requested id", header.payload_session_id)
-    issues = tables.issues
-    return tables.tables(), header, issues
+    issues = tables.issues  # before tables(), which turns them into the data_issues table
+    return FlatSession(tables.tables(), header, issues)

@@ -26,7 +26,7 @@ class InsightsHeader:
 # account_details and eod_balances are read together (starting_balance, month start days).
 _ACCOUNT_PARTS: Dict[str, Tuple[type, Callable[..., None]]] = {
     "transactions": (list, partial(transactions.transaction_list, table="transactions")),
-    "salary_transactions": (list, partial(transactions.transaction_list, table="salary_transactions")),
+    "salary_transactions": (list, transactions.salary_transactions),
     "lender_transactions": (list, partial(transactions.transaction_list, table="lender_transactions")),
     "self_and_sister_transactions": (list, partial(transactions.transaction_list, table="self_and_sister_transactions")),
     "bounced_or_penal_transactions": (list, partial(transactions.transaction_list, table="bounced_or_penal_transactions")),

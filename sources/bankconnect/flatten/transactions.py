@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from .builder import TableSet
 
@@ -20,14 +20,16 @@ _KNOWN_GROUP_KEYS = frozenset(_GROUP_FIELDS + ("account_id", "transactions"))
 
 def transaction_list(tables: TableSet, account_id: str, items: List[Any], path: str, table: str) -> None:
     """A plain list of transactions into `table`, `seq` being the position in the list."""
-    columns = transaction_columns(tables, account_id, items, path)
-    if table == "salary_transactions":
-        rows = columns.pop("_rows")
-        columns["employer_name"] = [t.get("employer_name") for t in rows]
-        columns["salary_month"] = tables.months([t.get("salary_month") for t in rows], account_id, f"{path}.salary_month")
-    else:
-        columns.pop("_rows")
+    columns, _ = transaction_columns(tables, account_id, items, path)
     tables.add(table, columns, account_id)
+
+
+def salary_transactions(tables: TableSet, account_id: str, items: List[Any], path: str) -> None:
+    """The salary list: transaction columns plus employer_name and salary_month (a month label)."""
+    columns, rows = transaction_columns(tables, account_id, items, path)
+    columns["employer_name"] = [t.get("employer_name") for t in rows]
+    columns["salary_month"] = tables.months([t.get("salary_month") for t in rows], account_id, f"{path}.salary_month")
+    tables.add("salary_transactions", columns, account_id)
 
 
 def top_credits_debits(tables: TableSet, account_id: str, groups: List[Any], path: str) -> None:
@@ -49,8 +51,7 @@ def top_credits_debits(tables: TableSet, account_id: str, groups: List[Any], pat
                 labels.append(month.get("month"))
                 ranks.append(r)
                 items.append(txn)
-    columns = transaction_columns(tables, account_id, items, path, seq=False)
-    columns.pop("_rows")
+    columns, _ = transaction_columns(tables, account_id, items, path, seq=False)
     columns.update(type=types, month=tables.months(labels, account_id, f"{path}.month"), rank=ranks)
     tables.add("top_credits_debits", columns, account_id)
 
@@ -79,8 +80,7 @@ def recurring_transactions(tables: TableSet, account_id: str, value: Dict[str, A
             if not isinstance(txns, list):
                 tables.unknown(account_id, f"{gpath}.transactions", txns)
                 continue
-            columns = transaction_columns(tables, account_id, txns, f"{gpath}.transactions")
-            rows = columns.pop("_rows")
+            columns, rows = transaction_columns(tables, account_id, txns, f"{gpath}.transactions")
             columns.update(direction=[direction] * len(rows), group_seq=[g] * len(rows))
             for name, column in columns.items():
                 txns_of_groups.setdefault(name, []).extend(column)
@@ -89,10 +89,12 @@ def recurring_transactions(tables: TableSet, account_id: str, value: Dict[str, A
         tables.add("recurring_transactions", txns_of_groups, account_id)
 
 
-def transaction_columns(tables: TableSet, account_id: str, items: List[Any], path: str, seq: bool = True) -> Dict[str, list]:
+def transaction_columns(tables: TableSet, account_id: str, items: List[Any], path: str, seq: bool = True
+                        ) -> Tuple[Dict[str, list], List[dict]]:
     """Column lists for the transaction columns of `items`; non-dict items are kept as unknown.
 
-    Returns the columns plus `_rows` (the dict items) so callers can read extra fields.
+    Returns:
+        (the columns, the items that are objects: a caller reads its extra fields from them).
     """
     rows = [t for t in items if type(t) is dict]
     if len(rows) != len(items):
@@ -116,8 +118,7 @@ def transaction_columns(tables: TableSet, account_id: str, items: List[Any], pat
         m = metadata[i]
         if m is not None and (type(m) is not dict or not m.keys() <= _KNOWN_METADATA):
             tables.unknown(account_id, f"{path}[{i}].metadata", m)
-    columns["_rows"] = rows
-    return columns
+    return columns, rows
 
 
 def _is_dict(tables: TableSet, account_id: str, path: str, value: Any) -> bool:

@@ -1,0 +1,159 @@
+"""The BankConnect dlt source: sessions fetched, read and loaded as one typed table per part."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+
+import dlt
+import pyarrow as pa
+
+from . import settings
+from .batcher import Batcher
+from .bookkeeping import SessionBook
+from .client import BankConnectClient
+from .fetching import fetch_sessions
+from .outcome import SessionOutcome
+from .stored import StoredDocuments
+from .tables import TABLES
+from .treatment import Treatment
+from .validation import session_ids as valid_session_ids
+from .workers import InlineReader, ReaderPool, default_processes
+
+# Re-fetching a session replaces its rows in every table: rows whose session_id is in the new load
+# are deleted first. (Tables where the session now has no rows are cleaned by `data_load_id`.) A load
+# in which no session has rows yet appends instead (`pipelines.load.append_where_nothing_is_replaced`).
+WRITE_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
+MERGE_KEY = "session_id"
+OnSession = Optional[Callable[[SessionOutcome], None]]
+
+
+@dlt.source(name=settings.SOURCE_NAME, max_table_nesting=0)
+def bankconnect_source(
+    session_ids: Sequence[str] = (),
+    api_key: str = dlt.secrets.value,
+    server_hash: str = dlt.secrets.value,
+    base_url: str = settings.DEFAULT_BASE_URL,
+    workers: int = settings.DEFAULT_WORKERS,
+    processes: Optional[int] = None,
+    readers: Any = None,
+    batch_rows: int = settings.BATCH_ROWS,
+    retry_pending: bool = True,
+    max_attempts: int = settings.REQUEST_MAX_ATTEMPTS,
+    backoff_factor: float = settings.REQUEST_BACKOFF_FACTOR,
+    timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
+    pii: str = settings.DEFAULT_PII_MODE,
+    pii_hash_key: Optional[str] = None,
+    keep_raw: Optional[bool] = None,
+    on_session: OnSession = None,
+) -> List[Any]:
+    """Sessions by id: session_status and insights of each, flattened into the raw tables.
+
+    Args:
+        session_ids: sessions to (re)load now; a completed one is fetched again.
+        api_key: BankConnect API key (secret: SOURCES__BANKCONNECT__API_KEY).
+        server_hash: BankConnect server hash (secret: SOURCES__BANKCONNECT__SERVER_HASH).
+        base_url: API base URL (SOURCES__BANKCONNECT__BASE_URL); http only for loopback.
+        workers: sessions fetched concurrently (threads: HTTP is I/O).
+        processes: worker processes that parse and flatten the fetched sessions (CPU work) when no
+            `readers` are handed over; 0 reads them in the loading process; default: the CPUs (at
+            most 4) when there are 100 sessions or more, else 0.
+        readers: a `workers.ReaderPool` the caller started for its whole run (and closes).
+        batch_rows: rows buffered before a batch goes to dlt.
+        retry_pending: also fetch sessions an earlier run left not ready or failed transiently.
+        max_attempts: attempts per request before a session is recorded as failed.
+        backoff_factor: exponential backoff multiplier in seconds (Retry-After wins when sent).
+        timeout: seconds to wait for a response.
+        pii: personal data in the tables: keep, mask, hash (keyed, stable) or drop.
+        pii_hash_key: the key for `hash` (secret: SOURCES__BANKCONNECT__PII_HASH_KEY).
+        keep_raw: keep the fetched documents (zstd) in `raw_payloads` for `rebuild`; default: only
+            when pii is `keep` (raw documents hold the personal data the other modes remove).
+        on_session: called with every SessionOutcome (progress, summaries).
+
+    Returns:
+        The resources: a hidden `session_batches` and one merge resource per raw table.
+    """
+    client = BankConnectClient(api_key, server_hash, base_url, timeout=timeout, max_attempts=max_attempts,
+                               backoff_factor=backoff_factor, max_connections=max(workers, 1))
+    return session_resources(client, valid_session_ids(session_ids), workers=workers, processes=processes,
+                             readers=readers, batch_rows=batch_rows, retry_pending=retry_pending,
+                             treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
+
+
+@dlt.source(name=settings.SOURCE_NAME, max_table_nesting=0)
+def bankconnect_replay(
+    documents: Any = None,
+    session_ids: Sequence[str] = (),
+    pii: str = settings.DEFAULT_PII_MODE,
+    pii_hash_key: Optional[str] = None,
+    keep_raw: Optional[bool] = None,
+    batch_rows: int = settings.BATCH_ROWS,
+    on_session: OnSession = None,
+) -> List[Any]:
+    """The same tables rebuilt from stored documents (`raw_payloads`), without the API.
+
+    Args:
+        documents: session id -> kind -> (zstd bytes, size), as read from raw_payloads.
+        session_ids: the sessions to rebuild.
+        pii, pii_hash_key, keep_raw: as for `bankconnect_source`.
+        batch_rows: rows buffered before a batch goes to dlt.
+        on_session: called with every SessionOutcome.
+    """
+    return session_resources(StoredDocuments(documents or {}), valid_session_ids(session_ids), workers=1,
+                             processes=0, readers=None, batch_rows=batch_rows, retry_pending=False,
+                             treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
+
+
+def session_resources(client: Any, ids: List[str], **options: Any) -> List[Any]:
+    """The hidden `session_batches` resource over `client` and one merge resource per raw table.
+
+    options: the keyword arguments of `session_batches` after `session_ids`.
+    """
+    batches = dlt.resource(session_batches, name="session_batches", selected=False)(client, ids, **options)
+    return [batches, *[_table_resource(batches, name) for name in TABLES]]
+
+
+def session_batches(client: Any, session_ids: List[str], *, workers: int, processes: Optional[int], readers: Any,
+                    batch_rows: int, retry_pending: bool, treatment: Treatment, on_session: OnSession
+                    ) -> Iterator[Dict[str, pa.Table]]:
+    """Fetch the sessions and yield batches {table: Arrow table}; records each in the SessionBook."""
+    book = SessionBook.in_source_state(dlt.current.source_state())
+    load_id = dlt.current.load_package_state()["load_id"]
+    named = set(session_ids)
+    todo = session_ids + ([sid for sid in book.pending() if sid not in named] if retry_pending else [])
+    own_readers = readers is None
+    if own_readers:
+        readers = _start_readers(default_processes(len(todo)) if processes is None else processes)
+    batcher = Batcher(batch_rows)
+    try:
+        for outcomes, tables in fetch_sessions(client, todo, workers, treatment, readers):
+            rows = [book.remember(outcome, load_id) for outcome in outcomes]
+            for outcome in outcomes:
+                if on_session is not None:
+                    on_session(outcome)
+            batch = batcher.add({**tables, "sessions": pa.concat_tables(rows)})
+            if batch:
+                yield batch
+        batch = batcher.flush()
+        if batch:
+            yield batch
+    finally:
+        client.close()
+        if own_readers:
+            readers.close()
+
+
+def _start_readers(processes: int) -> Any:
+    """Readers for one source run: worker processes (spooling in the pipeline's working folder), or this thread."""
+    if processes <= 0:
+        return InlineReader()
+    return ReaderPool(processes, spool_root=dlt.current.pipeline().working_dir)
+
+
+def _table_resource(batches: Any, name: str) -> Any:
+    def rows(batch: Dict[str, pa.Table]) -> Iterator[pa.Table]:
+        table = batch.get(name)
+        if table is not None:
+            yield table
+
+    return dlt.transformer(rows, data_from=batches, name=name, write_disposition=WRITE_DISPOSITION,
+                           merge_key=MERGE_KEY)
