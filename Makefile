@@ -22,6 +22,7 @@ demo: install
 
 bench: install
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.report_page
 
 clean:
-	rm -rf $(VENV) bankconnect.duckdb .bankconnect .pytest_cache
+	rm -rf $(VENV) bank.duckdb bank-report .bankconnect .pytest_cache

@@ -116,10 +116,14 @@ def _minimal(insights: dict) -> dict:
 
 
 @contextmanager
-def serve(root: Path, timeout: float = 60.0) -> Iterator[str]:
-    """Serve the payload files under `root` from a child process; yields the loader's base URL."""
+def serve(root: Path, timeout: float = 60.0, latency: float = 0.0, throttle_every: int = 0) -> Iterator[str]:
+    """Serve the payload files under `root` from a child process; yields the loader's base URL.
+
+    `latency` seconds before every answer, every `throttle_every`-th request a 429 (the simulator's options).
+    """
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.serve", "--dir", str(root)],
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.serve", "--dir", str(root), "--latency", str(latency),
+                             "--throttle-every", str(throttle_every)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], timeout)

@@ -117,7 +117,7 @@ def timed_load(ids: List[str], base_url: str, db: str) -> Dict[str, float]:
 
     spent: Dict[str, float] = {"extract": 0.0, "normalize": 0.0, "load": 0.0, "cleanup": 0.0}
     originals = {name: getattr(dlt.Pipeline, name) for name in ("extract", "normalize", "load")}
-    original_cleanup = load_module.remove_replaced_rows
+    original_cleanup = load_module.finish_cleanup
 
     def timed(name, func):
         def wrapper(*args, **kwargs):
@@ -130,14 +130,14 @@ def timed_load(ids: List[str], base_url: str, db: str) -> Dict[str, float]:
 
     for name, func in originals.items():
         setattr(dlt.Pipeline, name, timed(name, func))
-    load_module.remove_replaced_rows = timed("cleanup", original_cleanup)
+    load_module.finish_cleanup = timed("cleanup", original_cleanup)
     started = time.perf_counter()
     try:
         load_module.run_load(ids, duckdb_path=db, base_url=base_url)
     finally:
         for name, func in originals.items():
             setattr(dlt.Pipeline, name, func)
-        load_module.remove_replaced_rows = original_cleanup
+        load_module.finish_cleanup = original_cleanup
     spent["total"] = time.perf_counter() - started
     return spent
 
@@ -175,7 +175,7 @@ def report(main: cProfile.Profile, threads: Dict[str, List[cProfile.Profile]], o
         "main.wait_for_fetch": waiting,
         "main.batch_concat": cumulative(main_stats, "bankconnect/batcher.py", "flush"),
         "main.session_row": cumulative(main_stats, "bankconnect/bookkeeping.py", "session_row"),
-        "main.cleanup": cumulative(main_stats, "pipelines/load.py", "remove_replaced_rows"),
+        "main.cleanup": cumulative(main_stats, "pipelines/cleanup.py", "remove_replaced_rows"),
         "main.run_load": cumulative(main_stats, "pipelines/load.py", "run_load"),
         "load_threads.duckdb_sql": cumulative(other_stats, "impl/duckdb/sql_client.py", "execute_query"),
         "load_threads.connections": (cumulative(other_stats, "impl/duckdb/configuration.py", "borrow_conn")

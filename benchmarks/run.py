@@ -5,8 +5,10 @@ PSS summed over its process group, worker processes included):
   (a) `bankconnect load` end to end at N and N-large sessions (fresh database each);
   (b) DuckDB alone reading the same insights files into transactions and eod_balances (the floor);
   (c) a naive dlt pipeline (raw documents, default normalizer, insert_values);
+PostgreSQL against DuckDB for the same --postgres-n sessions (benchmarks.postgres; skipped without a DSN),
 plus a re-run with nothing new over `--known` completed sessions, `bankconnect models` on the
-N-large database, and a cProfile of (a). Results go to stdout and bench-out/results.md.
+N-large database, models for 100 new sessions on top of `--models-stored` (incremental and full) against
+100 into an empty database (benchmarks/models_growth.py), and a cProfile of (a). Results go to stdout and bench-out/results.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from .measure import ChildResult, run_child
+from .postgres import measure_postgres
 from .payloads import API_KEY, FULL, MINIMAL, SERVER_HASH, TINY, PayloadSet, ensure_payloads, request_counts, serve
 from .report import GIB, Report, Row, Target, fmt_bytes, profile_lines
 
@@ -35,7 +38,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=200, help="sessions for (a), (b), (c) and the profile (default 200)")
     p.add_argument("--n-large", type=int, default=1000, help="sessions for the memory-growth run and models (default 1000)")
-    p.add_argument("--known", type=int, default=10000, help="completed sessions the re-run knows (default 10000)")
+    p.add_argument("--known", type=int, default=100000, help="completed sessions the re-run knows (default 100000)")
     p.add_argument("--known-mode", choices=("minimal", "tiny"), default="minimal",
                    help="minimal (default): the N-large database plus small completed sessions up to --known; "
                         "tiny: --known simulator sessions of 1 account x 3 months x 5 txn into a fresh database (slow)")
@@ -45,6 +48,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="kill the naive pipeline above this share of RAM (default 0.75)")
     p.add_argument("--cap", type=float, default=600.0, help="time cap of every other child process, seconds")
     p.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b) at N; the median is reported (default 3)")
+    p.add_argument("--postgres-n", type=int, default=100,
+                   help="sessions for PostgreSQL vs DuckDB (default 100; 0 skips)")
+    p.add_argument("--postgres-dsn", help="a PostgreSQL role that may CREATE DATABASE (default: "
+                                          "BANKCONNECT_BENCH_POSTGRES_DSN or BANKCONNECT_TEST_POSTGRES_DSN; none skips)")
+    p.add_argument("--models-stored", type=int, default=5000, help="stored sessions for the models growth (default 5000)")
+    p.add_argument("--models-new", type=int, default=100, help="new sessions for the models growth (default 100)")
     p.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
     p.add_argument("--quick", action="store_true", help="smoke run: n=20, n-large=60, known=300, naive-n=10")
     p.add_argument("--out", type=Path, default=Path("bench-out"), help="output folder (gitignored)")
@@ -52,6 +61,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.repeat = max(args.repeat, 1)
     if args.quick:
         args.n, args.n_large, args.known, args.repeat = 20, 60, 300, 1
+        args.postgres_n = min(args.postgres_n, 20)
+        args.models_stored, args.models_new = 300, 20
         args.naive_n = args.naive_n or 10
     args.naive_n = min(args.naive_n or args.n, args.n)
     return args
@@ -82,12 +93,13 @@ class Bench:
         folder.mkdir(parents=True)
         return folder
 
-    def child(self, name: str, cmd: List[str], cap: float, mem_cap: Optional[int] = None) -> ChildResult:
-        """A measured child process; its output is kept in bench-out/logs/<name>.log."""
+    def child(self, name: str, cmd: List[str], cap: float, mem_cap: Optional[int] = None,
+              env: Optional[Dict[str, str]] = None) -> ChildResult:
+        """A measured child process (environment `env`, default the bench's); its output is kept in bench-out/logs/<name>.log."""
         logs = self.out / "logs"
         logs.mkdir(exist_ok=True)
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
-        return run_child(cmd, cap, self.env, mem_cap=mem_cap, log=logs / f"{safe}.log")
+        return run_child(cmd, cap, env or self.env, mem_cap=mem_cap, log=logs / f"{safe}.log")
 
     # --- measured runs -------------------------------------------------------------------------
 
@@ -134,7 +146,11 @@ class Bench:
             self.measure_a_b_c(small, ids_n, url)
             self.measure_profile(ids_n, url)
             large_db = self.measure_large(ids_large, url)
+            if a.postgres_n:
+                pg_ids = PayloadSet(big.root, big.ids[:a.postgres_n]).write_ids(self.work / "ids-postgres.txt")
+                measure_postgres(self, pg_ids, min(a.postgres_n, len(big.ids)), url)
         self.measure_known(large_db)
+        self.measure_models_growth()
         self.check_targets()
         busy, ours = machine_busy() - busy_start, own_cpu() - own_start
         elapsed = time.perf_counter() - started
@@ -161,6 +177,7 @@ class Bench:
                          f"peak memory the highest of them")
         self.report.rows.append(row)
         self.a_row = row
+        self.state_row(db, a.n)
 
         files = self.fresh("b-n") / "files.txt"
         files.write_text("".join(f"{p}\n" for p in small.insights_files()))
@@ -256,6 +273,16 @@ class Bench:
         self.report.rows.append(self.models_row)
         return db
 
+    def measure_models_growth(self) -> None:
+        from .models_growth import measure_models_growth
+
+        a = self.args
+        try:
+            self.report.rows += measure_models_growth(self, a.models_stored, a.models_new)
+        except RuntimeError as exc:  # a setup load failed: say so in the report, keep the other results
+            self.report.rows.append(Row(f"models: {a.models_new} new on top of {a.models_stored:,} stored", a.models_new,
+                                        None, note=str(exc), failed="FAILED"))
+
     def measure_known(self, large_db: Path) -> None:
         a = self.args
         if a.known_mode == "tiny":
@@ -275,6 +302,7 @@ class Bench:
                                      note=f"setup failed: {setup.describe_failure()}", failed="FAILED")
                 self.report.rows.append(self.rerun_row)
                 return
+            self.state_row(db, a.known)
             before = request_counts(url)
             runs = [self.load(f"re-run {i + 1}", None, db, url, cap=120) for i in range(3)]
             fetched = {k: v - before.get(k, 0) for k, v in request_counts(url).items()}
@@ -306,6 +334,18 @@ class Bench:
                                  f"{sessions[0] or 'none'}; HTTP requests during re-runs: {fetched or 'none'}")
             self.rerun_fetched = fetched
         self.report.rows.append(self.rerun_row)
+
+    def state_row(self, db: Path, known: int) -> None:
+        """The size of dlt's pipeline state with `known` sessions loaded, and what the record kept in
+        the state (releases before the `sessions` table was the record) would weigh for as many."""
+        from pipelines.runtime import state_dir
+
+        state_file = state_dir(str(db)) / "bankconnect" / "state.json"
+        size = state_file.stat().st_size if state_file.exists() else None
+        self.results.setdefault("state_bytes", {})[known] = size
+        self.report.rows.append(Row("dlt pipeline state (state.json)", known, None, None, None, note=(
+            f"{fmt_bytes(size) if size is not None else 'missing'}; the sessions record as the earlier "
+            f"releases kept it in the state: {fmt_bytes(legacy_state_bytes(known))} for as many sessions")))
 
     # --- targets -------------------------------------------------------------------------------
 
@@ -339,6 +379,9 @@ class Bench:
             why = "not measured: the load failed" + (f" (peak RSS until then {fmt_bytes(lr.peak_rss)})" if lr.peak_rss else "")
             t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1 GiB", why, False if not lr.seconds else None))
             t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1.5 x N={a.n}", why, False if not lr.seconds else None))
+        for known, size in sorted(self.results.get("state_bytes", {}).items()):
+            t.append(Target(f"dlt pipeline state < 64 KB at {known:,} known sessions",
+                            fmt_bytes(size) if size is not None else "missing", size is not None and size < 65536))
         rr = self.rerun_row
         if rr.seconds is not None:
             clean = not any(v for v in getattr(self, "rerun_fetched", {}).values())
@@ -361,6 +404,14 @@ class Bench:
         ok = completed == n and not empty
         return ok, f"{completed}/{n} sessions completed" + (f", empty tables: {', '.join(empty)}" if empty else
                                                              ", every table with rows")
+
+
+def legacy_state_bytes(known: int) -> int:
+    """JSON bytes of the per-session entries earlier releases kept in dlt state (one per session)."""
+    entry = {"status": "completed", "error_code": None, "retry": False,
+             "first_seen_at": "2026-12-03T05:27:18.123456+00:00", "data_load_id": "1796276815.0557055",
+             "data_loaded_at": "2026-12-03T05:27:18.123456+00:00", "load_id": "1796276815.0557055"}
+    return len(json.dumps({f"{i:08x}-1111-4222-8333-444455556666": entry for i in range(known)}))
 
 
 def table_counts(db: Path) -> Dict[str, int]:

@@ -2,7 +2,8 @@
 
 Uses the project's simulator HTTP server on 127.0.0.1 with a catalog that reads each answer from
 status/<id>.json or insights/<id>.json (page cache after the first read). Prints one JSON line
-{"base_url": ...} when ready and stops when its stdin closes (or after --max-seconds).
+{"base_url": ...} when ready and stops when its stdin closes (or after --max-seconds). --latency and
+--throttle-every are the simulator's (seconds before every answer; every K-th request a 429).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from simulator.catalog import Catalog, error_response
+from simulator.faults import FaultConfig
 from simulator.generator import Shape
 from simulator.server import Simulator
 
@@ -56,8 +58,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", required=True, type=Path)
     parser.add_argument("--max-seconds", type=float, default=3600.0)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--throttle-every", type=int, default=0)
     args = parser.parse_args()
-    with Simulator(FileCatalog(args.dir), api_key=API_KEY, server_hash=SERVER_HASH) as sim:
+    faults = FaultConfig(latency=args.latency, throttle_every=args.throttle_every)
+    with Simulator(FileCatalog(args.dir), api_key=API_KEY, server_hash=SERVER_HASH, faults=faults) as sim:
         print(json.dumps({"base_url": sim.base_url}), flush=True)
         done = threading.Event()
         threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()

@@ -1,37 +1,65 @@
-"""Rows a newer load replaced, and every row of purged sessions, deleted from the raw tables."""
+"""Rows a newer load replaced, and every row of purged sessions, deleted from the raw tables: only
+ever the rows of the sessions named (a `session_id in (...)` delete), never a sweep of whole tables."""
 
 from __future__ import annotations
 
-from typing import Any, List
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator, List, Sequence
 
 from sources.bankconnect.tables import SESSION_DATA_TABLES
 
 from .runtime import can_merge
 
+IDS_PER_STATEMENT = 500
+# Sessions whose replaced rows a load leaves to clean: written before the load, removed after the
+# clean-up, so a run killed in between is finished by the next one (`finish_cleanup`).
+_OWED = "cleanup-owed.json"
 
-def remove_replaced_rows(pipeline: Any) -> int:
-    """Delete rows a newer load of the same session replaced (tables where it now has no rows).
+
+def remove_replaced_rows(pipeline: Any, session_ids: Sequence[str]) -> int:
+    """Delete the rows of these sessions that a newer load replaced (tables where they now have none).
 
     `sessions.data_load_id` names the load whose rows are current for each session; merge already
-    replaced the rows of tables that received the session again. Idempotent, so a run after a crash
-    finishes the job. Returns the number of rows deleted.
+    replaced the rows of tables that received the session again. Idempotent. Returns rows deleted.
     """
-    schema = pipeline.default_schema
-    present = set(schema.data_table_names(seen_data_only=True))
-    if "sessions" not in present or not hasattr(pipeline.destination, "spec") or not can_merge(pipeline):
+    present = set(pipeline.default_schema.data_table_names(seen_data_only=True)) if pipeline.default_schema_name \
+        else set()
+    if not session_ids or "sessions" not in present or not can_merge(pipeline):
         return 0
     deleted = 0
     with pipeline.sql_client() as client:
         sessions = client.make_qualified_table_name("sessions")
-        for table in SESSION_DATA_TABLES:
-            if table not in present:
-                continue
+        for table in (t for t in SESSION_DATA_TABLES if t in present):
             name = client.make_qualified_table_name(table)
-            rows = client.execute_sql(
-                f"delete from {name} where exists (select 1 from {sessions} as s "
-                f"where s.session_id = {name}.session_id and s.data_load_id is not null "
-                f"and s.data_load_id <> {name}._dlt_load_id)")
-            deleted += _rowcount(rows)
+            for chunk in _chunks(session_ids):
+                deleted += _rowcount(client.execute_sql(
+                    f"delete from {name} where session_id in ({_marks(chunk)}) and exists (select 1 from "
+                    f"{sessions} as s where s.session_id = {name}.session_id and s.data_load_id is not null "
+                    f"and s.data_load_id <> {name}._dlt_load_id)", *chunk))
+    return deleted
+
+
+def owe_cleanup(pipeline: Any, session_ids: Sequence[str]) -> None:
+    """Note (durably) that these sessions' replaced rows must go once the coming load is in."""
+    path = Path(pipeline.working_dir) / _OWED
+    owed = sorted(set(session_ids) | set(_owed(path)))
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as f:
+        json.dump(owed, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def finish_cleanup(pipeline: Any) -> int:
+    """Clean what loads noted with `owe_cleanup` (all of it, the previous run's if it was killed)."""
+    path = Path(pipeline.working_dir) / _OWED
+    owed = _owed(path)
+    deleted = remove_replaced_rows(pipeline, owed) if owed else 0
+    if path.exists():
+        path.unlink()
     return deleted
 
 
@@ -45,14 +73,31 @@ def purge_sessions(pipeline: Any, session_ids: List[str]) -> int:
     if not session_ids or not can_merge(pipeline):
         return 0
     deleted = 0
-    placeholders = ", ".join(["%s"] * len(session_ids))
     with pipeline.sql_client() as client:
         for table in SESSION_DATA_TABLES:
             if table in present:
                 name = client.make_qualified_table_name(table)
-                deleted += _rowcount(client.execute_sql(
-                    f"delete from {name} where session_id in ({placeholders})", *session_ids))
+                for chunk in _chunks(session_ids):
+                    deleted += _rowcount(client.execute_sql(
+                        f"delete from {name} where session_id in ({_marks(chunk)})", *chunk))
     return deleted
+
+
+def _owed(path: Path) -> List[str]:
+    try:
+        return list(json.loads(path.read_text()))
+    except (FileNotFoundError, ValueError):
+        return []
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[List[str]]:
+    ids = list(ids)
+    for i in range(0, len(ids), IDS_PER_STATEMENT):
+        yield ids[i:i + IDS_PER_STATEMENT]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _rowcount(result: Any) -> int:

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, List, Optional
 
 import click
 
-from sources.bankconnect.settings import DEFAULT_WORKERS, PII_MODES
+from sources.bankconnect.settings import DEFAULT_MAX_WORKERS, DEFAULT_WORKERS, PII_MODES
 
 from .runtime import DEFAULT_DATABASE
 
@@ -53,7 +53,9 @@ def cli() -> None:
               "'#' comments and webhook JSON lines ({\"session_id\": ...}) are accepted.")
 @duckdb_option
 @click.option("--base-url", help="API base URL (default: SOURCES__BANKCONNECT__BASE_URL or the production API).")
-@click.option("--workers", type=click.IntRange(1, 64), help=f"Sessions fetched concurrently (default {DEFAULT_WORKERS}).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Pin the API requests in flight to N (default: "
+              f"adaptive, from {DEFAULT_WORKERS} up to SOURCES__BANKCONNECT__MAX_WORKERS={DEFAULT_MAX_WORKERS} while "
+              "the API answers cleanly and faster; halved at once on 429/503/timeouts).")
 @click.option("--processes", type=click.IntRange(0, 64), help="Worker processes that parse and flatten the "
               "fetched sessions; 0 = none (default: the CPUs, at most 4, for 100 sessions or more).")
 @click.option("--destination", help="A dlt destination instead of DuckDB, e.g. postgres or filesystem.")
@@ -75,9 +77,11 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
 
     Example: bankconnect load 136b1aa3-4610-4d0a-89f3-03078a2fce92 --duckdb bank.duckdb
     """
+    from .duckdb_file import warn_if_collides
     from .load import run_load
     from .runs import run_queued_load
 
+    warn_if_collides(duckdb_path, destination)
     ids = list(session_ids) + (read_session_ids(sessions_file) if sessions_file else [])
     progress = _progress() if sys.stdout.isatty() and not as_json else None
     summary = _locked("load", duckdb_path, destination, wait, lambda target: run_queued_load(
@@ -122,9 +126,14 @@ def _print_summary(summary: Any, as_json: bool) -> None:
 @duckdb_option
 @click.option("--destination", help="Build where a dlt destination loaded the data instead of DuckDB: postgres "
               "(credentials from DESTINATION__POSTGRES__CREDENTIALS).")
+@click.option("--full-refresh", is_flag=True,
+              help="Rebuild every model from scratch, not only the sessions changed since the last build.")
 @wait_option
-def models(duckdb_path: str, destination: Optional[str], wait: float) -> None:
+def models(duckdb_path: str, destination: Optional[str], full_refresh: bool, wait: float) -> None:
     """(Re)build the SQL models in schema `analytics` and run the data-quality checks.
+
+    Only the sessions whose data changed since the last build are rebuilt (all of them on the first
+    build, after a model's SQL changed, or with --full-refresh).
 
     Failing data-quality checks are reported, not errors; a model's own grain or not-null test
     failing is (exit 1, previous build kept).
@@ -139,8 +148,8 @@ def models(duckdb_path: str, destination: Optional[str], wait: float) -> None:
             if destination not in (None, "duckdb"):
                 from .warehouse import build_models_on
 
-                return build_models_on(destination)
-            return build_models(duckdb_path)
+                return build_models_on(destination, full_refresh=full_refresh)
+            return build_models(duckdb_path, full_refresh=full_refresh)
         except NoDataError as exc:
             raise ConfigError(str(exc)) from None
         except ModelError as exc:
@@ -262,6 +271,29 @@ def status(duckdb_path: str, destination: Optional[str], as_json: bool) -> None:
     click.echo(json.dumps(report, indent=2, default=str) if as_json else format_status(report))
 
 
+@cli.command()
+@click.argument("session_ids", nargs=-1)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the pages.")
+@duckdb_option
+@click.option("--open", "open_index", is_flag=True, help="Open index.html in the default browser.")
+def report(session_ids: tuple, out_dir: str, duckdb_path: str, open_index: bool) -> None:
+    """Write one HTML page per session (default: every completed session) and an index.html.
+
+    Pages work offline (the chart library is written once beside them as report.js) and show the
+    data as loaded: balances, monthly flows, spend, bounces, fraud and data-quality flags.
+
+    Example: bankconnect report --out ./report --duckdb bank.duckdb --open
+    """
+    from .report import write_report
+
+    result = _run(lambda: write_report(duckdb_path, out_dir, session_ids))
+    click.echo(f"Wrote {len(result.pages)} session page(s) in {result.seconds:.2f} s: {result.index}")
+    if open_index:
+        import webbrowser
+
+        webbrowser.open(result.index.resolve().as_uri())
+
+
 def read_session_ids(lines: Iterable[str]) -> List[str]:
     """Session ids from lines: plain ids, blank lines and '#' comments skipped, webhook JSON accepted."""
     ids = []
@@ -286,6 +318,10 @@ def format_summary(summary: Any) -> str:
         lines.append("  sessions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.sessions.items())))
     if summary.rows:
         lines.append("  rows:     " + ", ".join(f"{k} {v:,}" for k, v in summary.rows.items()))
+    fetching = getattr(summary, "fetching", None)
+    if fetching and fetching.get("concurrency_reached"):
+        lines.append(f"  fetching: up to {fetching['concurrency_reached']} requests in flight, "
+                     f"{fetching['throttled']} throttled (429/503), {fetching['timeouts']} timed out")
     if summary.problems:
         lines.append("  not loaded now (recorded in bankconnect.sessions):")
         for p in summary.problems[:20]:

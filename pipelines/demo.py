@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
+from .report import write_demo_report
 from .runtime import DEFAULT_DATABASE
 
 DEMO_SESSIONS = 40
@@ -40,6 +41,7 @@ class DemoResult:
     models: object = None
     headline: Dict[str, object] = field(default_factory=dict)
     seconds: float = 0.0
+    report: object = None
 
 
 def run_demo(duckdb_path: str = DEFAULT_DATABASE, sessions: int = DEMO_SESSIONS, seed: int = DEMO_SEED,
@@ -48,7 +50,7 @@ def run_demo(duckdb_path: str = DEFAULT_DATABASE, sessions: int = DEMO_SESSIONS,
     up the sessions that were still processing), build the models, and summarise.
 
     Args:
-        duckdb_path: the database to write (default ./bankconnect.duckdb).
+        duckdb_path: the database to write (default ./bank.duckdb).
         sessions: simulated sessions to load.
         seed: simulator seed (same seed, same data).
         echo: where progress lines go.
@@ -76,6 +78,7 @@ def run_demo(duckdb_path: str = DEFAULT_DATABASE, sessions: int = DEMO_SESSIONS,
     result.models = build_models(duckdb_path)
     result.database = first.database
     result.headline = headline(first.database)
+    result.report = write_demo_report(first.database)  # pages beside the database (pipelines/report.py)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -120,12 +123,14 @@ def format_demo(result: DemoResult) -> str:
     ]
     for title, sql in EXAMPLE_QUERIES:
         lines += ["", f"-- {title}", sql + ";"]
+    if result.report is not None:
+        lines += ["", f"Report, one page per session (open in a browser): {result.report.index}"]
     return "\n".join(lines)
 
 
 def _models_line(models: Optional[object]) -> str:
     built = getattr(models, "models", None) or []
-    checks = getattr(models, "checks", None) or {}
+    checks = getattr(models, "dq", None) or {}
     found = {name: n for name, n in (checks.items() if isinstance(checks, dict) else []) if n}
     detail = ", ".join(f"{name} {n}" for name, n in found.items()) if found else "none"
     return f"{len(built)} built in schema analytics; data-quality problem rows: {detail}"

@@ -1,15 +1,16 @@
-"""Open a DuckDB file so that `bankconnect.<table>` is never ambiguous, for dlt and for our SQL.
+"""Open a DuckDB file for dlt and for our SQL, also when its name collides with one of our schemas.
 
-DuckDB 2 names a file's catalog after the file (`bankconnect.duckdb` -> catalog `bankconnect`), and
-then cannot tell that catalog from the schema `bankconnect` in `bankconnect.transactions` (a
-"Binder Error: Ambiguous reference"). The default file name and the schema name are both part of
-the data contract, so: our own connections attach the file under another alias, and dlt's DuckDB
-client names every table catalog.schema.table.
+DuckDB names a file's catalog after the file (`bank.duckdb` -> catalog `bank`). The default file
+`bank.duckdb` opens plainly: `bankconnect.transactions` and `analytics.account_monthly` work in any
+DuckDB client. A file named like a schema (`bankconnect.duckdb`, `analytics.duckdb`) makes those
+names ambiguous ("Binder Error: Ambiguous reference"); for such a file only, our connections
+attach it under another alias and dlt's DuckDB client names every table catalog.schema.table.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -17,13 +18,35 @@ from sources.bankconnect.settings import RAW_SCHEMA
 
 ALIAS = "bankconnect_file"
 DUCKDB_MEMORY_LIMIT = "256MB"
+SCHEMAS = ("bankconnect", "analytics")
+
+
+def collides(path: str) -> bool:
+    """Whether DuckDB would name the file's catalog like one of our schemas (`bankconnect.duckdb`)."""
+    return Path(str(path)).stem.lower() in SCHEMAS
+
+
+def collision_warning(path: str) -> Optional[str]:
+    """One line telling the user what plain DuckDB clients will hit with this file name, or None."""
+    if not collides(path):
+        return None
+    name = Path(str(path)).name
+    return (f"warning: in {name}, plain DuckDB clients (CLI, Python, DBeaver) find `{Path(str(path)).stem}.<table>` "
+            f"ambiguous (DuckDB names the catalog after the file) and need ATTACH '{name}' AS db; USE db; first; "
+            f"use another file name instead, e.g. --duckdb bank.duckdb")
+
+
+def warn_if_collides(path: str, destination: Optional[str] = None) -> None:
+    """Print `collision_warning` to stderr when loading into a colliding DuckDB file."""
+    message = collision_warning(path) if destination in (None, "duckdb") else None
+    if message:
+        print(message, file=sys.stderr)
 
 
 def connect(path: str, read_only: bool = False) -> Any:
-    """A DuckDB connection whose default catalog is the file, attached as `bankconnect_file`.
+    """A DuckDB connection on the file in which `bankconnect.x` and `analytics.x` name our schemas.
 
-    Queries can say `bankconnect.transactions` and `analytics.account_monthly` whatever the file's
-    name. Other DuckDB clients can do the same: `ATTACH 'bankconnect.duckdb' AS db; USE db;`.
+    A file named like a schema is attached as `bankconnect_file` and made the default catalog.
 
     Raises:
         ConfigError: `read_only` and there is no such file (nothing loaded yet).
@@ -32,11 +55,13 @@ def connect(path: str, read_only: bool = False) -> Any:
 
     from sources.bankconnect.errors import ConfigError
 
-    if read_only and not Path(path).expanduser().exists():
+    file = Path(path).expanduser()
+    if read_only and not file.exists():
         raise ConfigError(f"no database at {path}: run bankconnect load first")
-
+    if not collides(path):
+        return duckdb.connect(str(file), read_only=read_only)
     con = duckdb.connect()
-    literal = str(Path(path).expanduser()).replace("'", "''")
+    literal = str(file).replace("'", "''")
     con.execute(f"attach '{literal}' as {ALIAS}" + (" (read_only)" if read_only else ""))
     con.execute(f"use {ALIAS}")
     return con
@@ -55,20 +80,23 @@ def table_counts(con: Any, schema: str = RAW_SCHEMA) -> Dict[str, int]:
 
 
 def dlt_destination(path: str) -> Any:
-    """dlt's DuckDB destination for a file, with fully qualified (catalog.schema.table) names."""
+    """dlt's DuckDB destination for a file; catalog-qualified (catalog.schema.table) names if it `collides`."""
     from dlt.destinations import duckdb as duckdb_destination
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    # DuckDB takes up to 80% of RAM by default; merging a large load then grows the process with
+    # the data. A fixed budget (spilling to disk beyond it) keeps a run's memory flat.
+    limit = os.environ.get("BANKCONNECT_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT)
+    credentials = DuckDbCredentials(str(path), global_config={"memory_limit": limit})
+    if not collides(path):
+        return duckdb_destination(credentials=credentials)
 
     class bankconnect_duckdb(duckdb_destination):  # noqa: N801 (dlt names factories in lower case)
         @property
         def client_class(self) -> Any:
             return _client_class()
 
-    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-
-    # DuckDB takes up to 80% of RAM by default; merging a large load then grows the process with
-    # the data. A fixed budget (spilling to disk beyond it) keeps a run's memory flat.
-    limit = os.environ.get("BANKCONNECT_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT)
-    return bankconnect_duckdb(credentials=DuckDbCredentials(str(path), global_config={"memory_limit": limit}))
+    return bankconnect_duckdb(credentials=credentials)
 
 
 def _client_class() -> Any:

@@ -9,14 +9,17 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional
 
 from sources.bankconnect.bookkeeping import SessionBook
+from sources.bankconnect.concurrency import ConcurrencyLimiter, fetch_limiter
 from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
 from sources.bankconnect.outcome import SessionOutcome
-from sources.bankconnect.settings import COMPLETED, DELETED, SOURCE_NAME
+from sources.bankconnect.settings import COMPLETED, DEFAULT_MAX_WORKERS, DELETED, SOURCE_NAME
 from sources.bankconnect.validation import session_ids as valid_session_ids
 
-from .cleanup import purge_sessions, remove_replaced_rows
+from .cleanup import finish_cleanup, owe_cleanup, purge_sessions, remove_replaced_rows
+from .descriptions import describe_loaded_tables
 from .runtime import (DEFAULT_DATABASE, append_only, can_merge, loader_file_format, make_pipeline,
                       missing_destination_config)
+from .session_record import pending_sessions, read_book, sessions_of_loads
 from .webhook_events import load_webhook_events
 
 SESSIONS_PER_LOAD = 250
@@ -37,10 +40,11 @@ class LoadSummary:
     rows: Dict[str, int] = field(default_factory=dict)
     problems: List[Dict[str, Optional[str]]] = field(default_factory=list)
     load_ids: List[str] = field(default_factory=list)
+    fetching: Dict[str, int] = field(default_factory=dict)  # concurrency reached, throttled answers
 
     def as_dict(self) -> Dict[str, Any]:
         return {"database": self.database, "seconds": round(self.seconds, 3), "sessions": self.sessions,
-                "rows": self.rows, "problems": self.problems, "load_ids": self.load_ids}
+                "rows": self.rows, "problems": self.problems, "load_ids": self.load_ids, "fetching": self.fetching}
 
 
 class Credentials(NamedTuple):
@@ -74,7 +78,8 @@ def run_load(
         session_ids: sessions to fetch now (a completed one is fetched again).
         duckdb_path: the DuckDB file (default destination).
         base_url: overrides SOURCES__BANKCONNECT__BASE_URL.
-        workers: concurrent fetches (default settings.DEFAULT_WORKERS).
+        workers: pins the API requests in flight (default: SOURCES__BANKCONNECT__WORKERS, else
+            adaptive from 4 up to SOURCES__BANKCONNECT__MAX_WORKERS, default 32).
         processes: worker processes reading (parsing, flattening) the fetched sessions; 0: this
             process (default: SOURCES__BANKCONNECT__PROCESSES, else the CPUs, at most 4, for 100
             sessions or more).
@@ -94,51 +99,63 @@ def run_load(
     ids = valid_session_ids(session_ids)
     pipeline, where = make_pipeline(duckdb_path, destination)
     outcomes: List[SessionOutcome] = []
-    options = _source_options(base_url, workers, pii, keep_raw, credentials, outcomes.append, on_session)
-    todo = sessions_to_fetch(pipeline, ids)
+    limiter = fetch_limiter(workers or _configured("workers"), _configured("max_workers") or DEFAULT_MAX_WORKERS)
+    options = _source_options(base_url, limiter, pii, keep_raw, credentials, outcomes.append, on_session)
     rows: Counter = Counter()
     load_ids: List[str] = []
-    with load_errors(destination), reader_pool(pipeline, processes, len(todo)) as readers:
-        finish_unfinished_loads(pipeline)
-        # One load package per chunk of sessions: the destination's work (and memory) per load stays
-        # bounded, and each finished chunk is durable even if a later one fails.
-        for chunk in [todo[i:i + sessions_per_load] for i in range(0, len(todo), sessions_per_load)] or [[]]:
-            info = load_sessions(pipeline, chunk, readers, options)
-            load_ids += info.loads_ids
-            rows.update(row_counts(pipeline))
+    with load_errors(destination):
+        todo = sessions_to_fetch(pipeline, ids)
+        with reader_pool(pipeline, processes, len(todo)) as readers:
+            # One load package per chunk of sessions: the destination's work (and memory) per load
+            # stays bounded, and each finished chunk is durable even if a later one fails.
+            for chunk in [todo[i:i + sessions_per_load] for i in range(0, len(todo), sessions_per_load)]:
+                info = load_sessions(pipeline, chunk, readers, options)
+                load_ids += info.loads_ids
+                rows.update(row_counts(pipeline))
         rows.update(load_webhook_events(pipeline, load_ids, pii=pii))  # notifications from `serve` (issue 11)
+    describe_loaded_tables(pipeline)  # COMMENT ON every raw table and column (pipelines/descriptions.py)
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
-    return summarise(where, outcomes, rows, load_ids, started)
+    summary = summarise(where, outcomes, rows, load_ids, started)
+    summary.fetching = fetch_figures(limiter)
+    return summary
 
 
 def sessions_to_fetch(pipeline: Any, ids: List[str]) -> List[str]:
     """The named sessions, then those of load packages a killed run left unfinished, then those an
-    earlier run left not ready: each once."""
-    book = SessionBook.of_pipeline(pipeline)
-    unfinished = sessions_in_pending_packages(pipeline) if pipeline.has_pending_data else []
-    return list(dict.fromkeys([*ids, *unfinished, *book.pending()]))
+    earlier run left not ready: each once. Finishes what a killed run left first."""
+    unfinished = finish_unfinished_loads(pipeline)
+    return list(dict.fromkeys([*ids, *unfinished, *pending_sessions(pipeline)]))
 
 
-def finish_unfinished_loads(pipeline: Any) -> None:
-    """A killed run left packages behind: finish them first (dlt would otherwise load only those and
-    skip this run's sessions), then clean what they replaced. dlt may repeat copy jobs that had
-    already committed: their sessions are fetched again in this run (`sessions_to_fetch`)."""
+def finish_unfinished_loads(pipeline: Any) -> List[str]:
+    """Finish what a killed run left: its load packages (dlt would otherwise load only those and skip
+    this run's sessions) and its clean-up. Returns the sessions of those packages: dlt may repeat
+    copy jobs that had already committed, so they are fetched again in this run."""
+    unfinished: List[str] = []
     if pipeline.has_pending_data:
+        packages = set(pipeline.list_extracted_load_packages()) | set(pipeline.list_normalized_load_packages())
         pipeline.run()
-        remove_replaced_rows(pipeline)
+        unfinished = sessions_of_loads(pipeline, packages)
+        remove_replaced_rows(pipeline, unfinished)
+    finish_cleanup(pipeline)
+    return unfinished
 
 
 def load_sessions(pipeline: Any, session_ids: List[str], readers: Any, options: Dict[str, Any]) -> Any:
     """One load package: fetch and read the sessions, load them, remove the rows they replaced."""
-    # the run decided the readers (and picked up the pending sessions): the source does neither again
-    source = _make_source(session_ids=session_ids, readers=readers, processes=0, retry_pending=False, **options)
+    book = read_book(pipeline, session_ids)
+    replaced = [sid for sid in session_ids if book.has_rows(sid)]
+    # the run decided the readers and the sessions to fetch: the source does neither again
+    source = _make_source(session_ids=session_ids, readers=readers, processes=0, known=book.entries(), **options)
     if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
         append_only(source)
-    else:
-        append_where_nothing_is_replaced(pipeline, source, session_ids)
+    elif not replaced:
+        append_new_sessions(source, book, session_ids)
+    if replaced and can_merge(pipeline):
+        owe_cleanup(pipeline, replaced)
     info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
-    remove_replaced_rows(pipeline)
+    finish_cleanup(pipeline)
     return info
 
 
@@ -149,7 +166,7 @@ def reader_pool(pipeline: Any, processes: Optional[int], sessions: int) -> Itera
     from sources.bankconnect.workers import ReaderPool, default_processes
 
     if processes is None:
-        processes = _configured_processes()
+        processes = _configured("processes")
     count = default_processes(sessions) if processes is None else processes
     pool = ReaderPool(count, spool_root=pipeline.working_dir) if count > 0 else None
     try:
@@ -195,11 +212,18 @@ def row_counts(pipeline: Any) -> Dict[str, int]:
     return {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
 
 
-def _source_options(base_url: Optional[str], workers: Optional[int], pii: Optional[str], keep_raw: Optional[bool],
+def fetch_figures(limiter: ConcurrencyLimiter) -> Dict[str, int]:
+    """What the summary says of fetching: requests in flight reached, limit reached, throttled answers."""
+    stats = limiter.stats()
+    return {"concurrency_reached": stats.peak_in_flight, "limit_reached": stats.peak_limit,
+            "throttled": stats.throttled, "timeouts": stats.timeouts}
+
+
+def _source_options(base_url: Optional[str], limiter: ConcurrencyLimiter, pii: Optional[str], keep_raw: Optional[bool],
                     credentials: Optional[Credentials], *callbacks: Optional[Callable[[SessionOutcome], None]]
                     ) -> Dict[str, Any]:
     """The source's keyword arguments that were given (the others come from dlt config)."""
-    given = {"base_url": base_url, "workers": workers, "pii": pii, "keep_raw": keep_raw}
+    given = {"base_url": base_url, "limiter": limiter, "pii": pii, "keep_raw": keep_raw}
     options: Dict[str, Any] = {k: v for k, v in given.items() if v is not None and v != ""}
     if credentials is not None:
         options.update(api_key=credentials.api_key, server_hash=credentials.server_hash)
@@ -208,11 +232,11 @@ def _source_options(base_url: Optional[str], workers: Optional[int], pii: Option
     return options
 
 
-def _configured_processes() -> Optional[int]:
-    """SOURCES__BANKCONNECT__PROCESSES (dlt config), if set."""
+def _configured(key: str) -> Optional[int]:
+    """SOURCES__BANKCONNECT__<KEY> (dlt config), if set."""
     import dlt
 
-    return dlt.config.get(f"sources.{SOURCE_NAME}.processes", int)
+    return dlt.config.get(f"sources.{SOURCE_NAME}.{key}", int)
 
 
 def _make_source(**options: Any) -> Any:
@@ -228,26 +252,14 @@ def _make_source(**options: Any) -> Any:
 
 
 
-def append_where_nothing_is_replaced(pipeline: Any, source: Any, session_ids: List[str]) -> None:
-    """Tables where no session of this load has rows yet append instead of merging.
-
-    Merge costs the destination a staging copy and a delete per table; a scheduled load of new
-    sessions needs neither. Whether a session has rows comes from the SessionBook (loaded in the
-    same package as the data): every session seen has a `sessions` row, and data rows when it says so.
-    """
-    book = SessionBook.of_pipeline(pipeline)
-    if any(book.has_rows(sid) for sid in session_ids):
-        return
+def append_new_sessions(source: Any, book: SessionBook, session_ids: List[str]) -> None:
+    """No session of this load has data rows yet: the data tables append instead of merging (merge
+    costs the destination a staging copy and a delete per table), and so does `sessions` when none
+    of them has a row either."""
     seen = any(book.knows(sid) for sid in session_ids)
     for name, resource in source.resources.items():
         if name != "sessions" or not seen:
             resource.apply_hints(write_disposition="append")
-
-
-def sessions_in_pending_packages(pipeline: Any) -> List[str]:
-    """Sessions that have rows (their `sessions` row at least) in a load package not yet finished."""
-    pending = set(pipeline.list_extracted_load_packages()) | set(pipeline.list_normalized_load_packages())
-    return SessionBook.of_pipeline(pipeline).written_by(pending)
 
 
 def _our_error(exc: BaseException, destination: Optional[str] = None) -> Optional[BankConnectError]:

@@ -9,9 +9,10 @@ from sources.bankconnect.errors import ConfigError
 from sources.bankconnect.validation import session_ids as valid_session_ids
 
 from .duckdb_file import connect
-from .cleanup import remove_replaced_rows
+from .cleanup import finish_cleanup, owe_cleanup
 from .load import LoadError, LoadSummary, row_counts, summarise
 from .runtime import DATASET, make_pipeline
+from .session_record import read_book
 
 
 def run_rebuild(duckdb_path: str, session_ids: Iterable[str] = (), *, pii: Optional[str] = None,
@@ -34,18 +35,21 @@ def run_rebuild(duckdb_path: str, session_ids: Iterable[str] = (), *, pii: Optio
         raise ConfigError(f"no stored documents for: {', '.join(missing[:5])}"
                           f"{' ...' if len(missing) > 5 else ''} (loaded with --pii other than keep, or --no-raw?)")
     outcomes: List[Any] = []
-    options: Dict[str, Any] = {"documents": documents, "session_ids": wanted or sorted(documents),
-                               "on_session": outcomes.append}
+    ids = wanted or sorted(documents)
+    options: Dict[str, Any] = {"documents": documents, "session_ids": ids, "on_session": outcomes.append}
     if pii:
         options["pii"] = pii
     if keep_raw is not None:
         options["keep_raw"] = keep_raw
     pipeline, where = make_pipeline(duckdb_path)
+    book = read_book(pipeline, ids)
+    options["known"] = book.entries()
+    owe_cleanup(pipeline, [sid for sid in ids if book.has_rows(sid)])
     try:
         info = pipeline.run(bankconnect_replay(**options), loader_file_format="parquet")
     except PipelineStepFailed as exc:
         raise LoadError(f"rebuild failed at step {exc.step}: {' '.join(str(exc.exception).split())[:300]}") from None
-    remove_replaced_rows(pipeline)
+    finish_cleanup(pipeline)
     return summarise(where, outcomes, row_counts(pipeline), list(info.loads_ids), started)
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sources.bankconnect.settings import PIPELINE_NAME, RAW_SCHEMA as DATASET  # noqa: F401 (names live there)
 
-DEFAULT_DATABASE = "bankconnect.duckdb"
+DEFAULT_DATABASE = "bank.duckdb"
 
 # dlt defaults this tool changes: no anonymous telemetry from a bank-data tool; every Arrow row
 # carries its load id (stale-row cleanup relies on it); quiet logs. Users may still override
@@ -89,16 +89,26 @@ def append_only(source: Any) -> Any:
 
 
 def loader_file_format(pipeline: Any) -> Optional[str]:
-    """Parquet (Arrow types end to end) where dlt loads it directly; INSERT statements on PostgreSQL.
+    """Parquet (Arrow types end to end) wherever dlt loads it; INSERT statements on a PostgreSQL without ADBC.
 
-    PostgreSQL takes Parquet only through an ADBC driver, and dlt's fallback for Arrow data there (CSV
-    COPY) turns '' into null and cannot carry binary columns; INSERT statements keep every value.
+    PostgreSQL takes Parquet through the ADBC driver (`adbc-driver-postgresql`, in the `postgres`
+    extra): a binary COPY that keeps '' apart from null, numeric(18,2), dates, timestamps and bytea.
+    Without the driver dlt's fallback for Arrow data (CSV COPY) would turn '' into null and cannot
+    carry binary columns, so INSERT statements (slower, every value kept) are used instead.
     """
     destination = pipeline.destination
     if destination.destination_type.endswith(".postgres"):
-        return "insert_values"
+        return "parquet" if has_postgres_adbc() else "insert_values"
     formats = destination.capabilities().supported_loader_file_formats or ()
     return "parquet" if "parquet" in formats else None
+
+
+def has_postgres_adbc() -> bool:
+    """Whether dlt can load Parquet into PostgreSQL here: the ADBC PostgreSQL driver is installed."""
+    from dlt.destinations._adbc_jobs import has_adbc_driver
+    from dlt.destinations.impl.postgres.factory import get_adbc_driver_location
+
+    return has_adbc_driver(get_adbc_driver_location())[0]
 
 
 class _ChosenFormatFilter(logging.Filter):

@@ -25,8 +25,13 @@ _SHOWN_IDS = 3
               help="Probability that an API request fails.")
 @click.option("--fault-kinds", default=",".join(KINDS), show_default=True,
               help="Comma-separated failures to inject.")
+@click.option("--throttle-every", default=0, show_default=True, type=click.IntRange(0),
+              help="Answer every K-th API request 429 with Retry-After: 1 (2: a 429 storm; 0: off).")
+@click.option("--latency", default=0.0, show_default=True, type=click.FloatRange(0.0),
+              help="Seconds to wait before every API answer (like an API across the internet).")
 @click.option("--prerender", is_flag=True, help="Render every payload before serving (slower start, faster answers).")
-def simulate(port: int, sessions: int, seed: int, fault_rate: float, fault_kinds: str, prerender: bool) -> None:
+def simulate(port: int, sessions: int, seed: int, fault_rate: float, fault_kinds: str, throttle_every: int,
+             latency: float, prerender: bool) -> None:
     """Serve synthetic BankConnect sessions on 127.0.0.1 until Ctrl-C.
 
     Requests must carry the x-api-key and server-hash headers set in SOURCES__BANKCONNECT__API_KEY and
@@ -35,11 +40,13 @@ def simulate(port: int, sessions: int, seed: int, fault_rate: float, fault_kinds
     \b
     Example:
         bankconnect simulate --port 8585 --sessions 100 --fault-rate 0.1 --fault-kinds 429,503,reset
+        bankconnect simulate --sessions 100 --latency 0.3 --throttle-every 2
         export SOURCES__BANKCONNECT__BASE_URL=http://127.0.0.1:8585/bank-connect/v1
         curl -s http://127.0.0.1:8585/_simulator/sessions
     """
     try:
-        faults = FaultConfig(rate=fault_rate, kinds=fault_kinds, seed=seed)
+        faults = FaultConfig(rate=fault_rate, kinds=fault_kinds, seed=seed, throttle_every=throttle_every,
+                             latency=latency)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault-kinds") from None
     catalog = build_catalog(n_sessions=sessions, seed=seed, prerender=prerender)
@@ -69,6 +76,9 @@ def describe(simulator: Simulator, faults: FaultConfig) -> list:
         f"  export SOURCES__BANKCONNECT__BASE_URL={base}",
         "  credentials: SOURCES__BANKCONNECT__API_KEY / SOURCES__BANKCONNECT__SERVER_HASH (demo defaults when unset)",
         f"  faults: {faults.rate:.0%} of API requests ({', '.join(faults.kinds)})" if faults.rate else "  faults: off",
+        *([f"  429 storm: 1 API request in {faults.throttle_every} answers 429, Retry-After: {faults.throttle_retry_after}"]
+          if faults.throttle_every else []),
+        *([f"  latency: {faults.latency:g} s before every API answer"] if faults.latency else []),
         f"  sessions by case ({simulator.base_url}/_simulator/sessions lists all):",
     ]
     for case, ids in simulator.catalog.cases().items():

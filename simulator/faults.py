@@ -1,4 +1,5 @@
-"""Injected failures: throttling, server errors, resets, slow, truncated and HTML answers, drawn per request."""
+"""Injected failures: throttling, server errors, resets, slow, truncated and HTML answers, drawn per request;
+a 429 storm (every k-th request) and a latency on every answer."""
 
 from __future__ import annotations
 
@@ -26,12 +27,19 @@ class FaultConfig:
     Kinds: "429" (with Retry-After 0 or 1), "500", "502", "503", "reset" (connection closed without an answer),
     "slow" (answers normally after `slow_seconds`), "truncated" (full Content-Length, part of the body, then
     close), "html" (an HTML page with status 200 or 502).
+
+    Apart from those: `throttle_every` k > 0 answers every k-th API request 429 with `Retry-After:
+    throttle_retry_after` (a 429 storm: k=2 throttles every second request), and `latency` seconds
+    delay every API answer (the real API is across the internet and builds its documents on demand).
     """
 
     rate: float = 0.0
     kinds: Tuple[str, ...] = KINDS
     seed: int = 0
     slow_seconds: float = 0.2
+    throttle_every: int = 0
+    throttle_retry_after: int = 1
+    latency: float = 0.0
 
     def __post_init__(self) -> None:
         kinds = self.kinds.split(",") if isinstance(self.kinds, str) else self.kinds
@@ -41,6 +49,8 @@ class FaultConfig:
             raise ValueError(f"unknown fault kinds {unknown}; choose from {', '.join(KINDS)}")
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"fault rate must be between 0 and 1, got {self.rate}")
+        if self.throttle_every < 0 or self.throttle_retry_after < 0 or self.latency < 0:
+            raise ValueError("throttle_every, throttle_retry_after and latency must not be negative")
         object.__setattr__(self, "kinds", kinds or KINDS)
 
 
@@ -76,9 +86,15 @@ class FaultInjector:
         self.config = config
         self._rng = Random(config.seed)
         self._lock = threading.Lock()
+        self._requests = 0
 
     def draw(self) -> Optional[Fault]:
         config = self.config
+        if config.throttle_every:
+            with self._lock:
+                self._requests += 1
+                if self._requests % config.throttle_every == 0:
+                    return Fault("429", retry_after=config.throttle_retry_after)
         if config.rate <= 0.0:
             return None
         with self._lock:

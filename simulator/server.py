@@ -150,6 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
         match = _API_ROUTE.search(path)
         if not match:
             return self._send(404, b'{"detail":"Not found."}')
+        if self.sim.faults.latency:
+            time.sleep(self.sim.faults.latency)
         fault = self.sim._injector.draw()
         if fault is not None:
             self.sim._count(f"fault_{fault.kind}")

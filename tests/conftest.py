@@ -50,3 +50,22 @@ def table_counts(db_path: str) -> dict:
         return duckdb_file.table_counts(con)
     finally:
         con.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> str:
+    """A demo database built once per test run: 6 simulated sessions loaded, modelled and reported
+    (`bankconnect demo`; the report lands in bank-report/ beside the file)."""
+    import os
+
+    from pipelines.demo import run_demo
+
+    path = tmp_path_factory.mktemp("demo") / "bank.duckdb"
+    saved = dict(os.environ)
+    try:
+        os.environ["DLT_DATA_DIR"] = str(path.parent / "dlt-data")
+        run_demo(str(path), sessions=6, seed=7, echo=lambda line: None)
+    finally:  # run_demo sets throwaway credentials in the environment
+        os.environ.clear()
+        os.environ.update(saved)
+    return str(path)

@@ -1,9 +1,10 @@
-"""Run `run_load` in a fresh process and kill -9 it at a chosen point (for tests/test_crash_safety.py).
+"""Run `run_load` (or `build_models`) in a fresh process and kill -9 it at a chosen point (for tests/test_crash_safety.py).
 
     python tests/crash_runner.py --db PATH --base-url URL --ids a,b,c [--kill POINT]
+    python tests/crash_runner.py --db PATH --models [--kill models-POINT]
 
-Without --kill it is a plain load that prints its summary as JSON. With --kill POINT the function
-named in KILL_POINTS is wrapped so that its Nth call (before or after running) writes the point
+Without --kill it is a plain load that prints its summary as JSON (with --models: `build_models`).
+With --kill POINT the function named in KILL_POINTS is wrapped so that its Nth call (before or after running) writes the point
 to --marker and sends SIGKILL to this process: no exception handler, `finally` or atexit runs,
 exactly like a power cut or the OOM killer. Production code has no hooks for this.
 """
@@ -32,7 +33,8 @@ def _targets() -> Dict[str, Tuple[Any, str, int, bool]]:
     from dlt.normalize.items_normalizers.arrow import ArrowItemsNormalizer
     from dlt.pipeline.pipeline import Pipeline
 
-    import pipelines.load
+    import pipelines.cleanup
+    from pipelines import model_builds, model_runner
     from sources.bankconnect import fetching
 
     return {
@@ -53,7 +55,11 @@ def _targets() -> Dict[str, Tuple[Any, str, int, bool]]:
         # load: every job done and the load recorded in _dlt_loads, the package not yet archived
         "after-complete-load": (SqlJobClientBase, "complete_load", 1, True),
         # after the load, before the stale-row cleanup
-        "cleanup": (pipelines.load, "remove_replaced_rows", 1, False),
+        "cleanup": (pipelines.cleanup, "remove_replaced_rows", 1, False),
+        # models: a statement half way through an incremental build (a mart's rows replaced), then the
+        # whole build done and recorded in _builds, not yet committed
+        "models-statement": (model_runner, "model_statement", 20, True),
+        "models-record": (model_builds, "record_build", 1, True),
     }
 
 
@@ -85,14 +91,21 @@ def arm(point: str, marker: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--ids", required=True, help="comma-separated session ids")
+    parser.add_argument("--base-url", default="")
+    parser.add_argument("--ids", default="", help="comma-separated session ids")
+    parser.add_argument("--models", action="store_true", help="build the models instead of loading")
     parser.add_argument("--kill", choices=sorted(_targets()))
     parser.add_argument("--marker", default=os.devnull)
     args = parser.parse_args()
     if args.kill:
         arm(args.kill, args.marker)
 
+    if args.models:
+        from pipelines.models import build_models
+
+        result = build_models(args.db)
+        print(json.dumps({"changed_sessions": result.changed_sessions, "dq": result.dq}))
+        return
     from pipelines.load import run_load
 
     summary = run_load([s for s in args.ids.split(",") if s], duckdb_path=args.db, base_url=args.base_url, workers=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sources.bankconnect.client import BankConnectClient
+from sources.bankconnect.concurrency import ConcurrencyLimiter
 from sources.bankconnect.errors import AuthError, ConfigError
 from sources.bankconnect.fetching import fetch_sessions
 from sources.bankconnect.treatment import Treatment
@@ -15,7 +16,7 @@ from tests.apiserver import API_KEY, RESET, SERVER_HASH, TRUNCATED, error, fixtu
 def fetch_session(client, session_id):
     """One session the way a load reads it (fetch, read, personal-data treatment): its outcome, with
     the tables it would load."""
-    (outcomes, tables), = fetch_sessions(client, [session_id], workers=1, prepare=Treatment())
+    (outcomes, tables), = fetch_sessions(client, [session_id], ConcurrencyLimiter(1, 1), Treatment())
     outcome, = outcomes
     outcome.tables = tables
     return outcome

@@ -6,7 +6,8 @@ cleaned) is killed with SIGKILL by tests/crash_runner.py at one point (fetch, ex
 load, cleanup), then run again unchanged, or followed by a run without ids that only finishes
 what is pending. The result must equal, row for row, the same load run without interruption: no
 session lost, no row duplicated, nothing left pending. The scenarios run in parallel, each on a
-copy of the first database."""
+copy of the first database. An incremental `models` build killed half way or just before it commits
+leaves the previous build in place, and the next build completes it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import duckdb
 import orjson
 import pytest
 
@@ -166,8 +168,59 @@ def test_killed_load_run_again_ends_identical(crashes, name):
     folder = crashes["root"] / name.replace("/", "_")
     # nothing stuck: no package left pending, no session waiting for a retry
     from pipelines.runtime import make_pipeline
-    from sources.bankconnect.bookkeeping import SessionBook
+    from pipelines.session_record import pending_sessions
 
     pipeline, _ = make_pipeline(str(folder / DB_NAME))
     assert not pipeline.has_pending_data
-    assert SessionBook.of_pipeline(pipeline).pending() == []
+    assert pending_sessions(pipeline) == []
+
+
+# --- models --------------------------------------------------------------------------------------
+
+
+def build_models_in(folder: Path, kill: str = "") -> subprocess.CompletedProcess:
+    args = [sys.executable, str(RUNNER), "--db", str(folder / DB_NAME), "--models"]
+    if kill:
+        args += ["--kill", kill, "--marker", str(folder / "killed_at")]
+    return subprocess.run(args, cwd=folder, env=runner_env(folder / "dlt-data"), capture_output=True, text=True,
+                          timeout=120)
+
+
+def model_tables(db: str, schema: str = "analytics") -> Dict[str, list]:
+    """Every row of every mart and check (and the build log), sorted: what a reader of the models sees."""
+    con = duckdb.connect(db, read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+            "and table_name not in ('_builds', '_build_sessions')", [schema]).fetchall()]
+        return {t: sorted(map(repr, con.execute(f'select * from {schema}."{t}"').fetchall())) for t in tables}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("point", ["models-statement", "models-record"])
+def test_killed_incremental_models_keep_the_previous_build_and_the_next_completes(tmp_path, point):
+    catalog = build_catalog(n_sessions=6, seed=5, accounts=(1, 2), months=(3, 4), txn_per_month=(5, 10),
+                            lifecycle=False)
+    ids = catalog.session_ids()
+    db = str(tmp_path / DB_NAME)
+    with Simulator(catalog, api_key=API_KEY, server_hash=SERVER_HASH) as sim:
+        base_url = sim.base_url + "/bank-connect/v1"
+        assert run(tmp_path, base_url, ids[:4]).returncode == 0
+        assert build_models_in(tmp_path).returncode == 0
+        previous = model_tables(db)
+        assert run(tmp_path, base_url, ids[4:]).returncode == 0
+
+    killed = build_models_in(tmp_path, point)
+    assert (killed.returncode, (tmp_path / "killed_at").read_text()) == (-signal.SIGKILL, point)
+    assert model_tables(db) == previous  # the kill left the previous build as it was
+    assert query(db, "select build_id, is_full_refresh from analytics._builds") == [(1, True)]
+
+    done = build_models_in(tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert orjson.loads(done.stdout)["changed_sessions"] == 2  # the two new sessions, built incrementally
+    from pipelines.models import build_models
+
+    build_models(db, schema="analytics_full", full_refresh=True)
+    assert model_tables(db) == model_tables(db, "analytics_full")
+    assert len(model_tables(db)["session_summary"]) == 6

@@ -12,16 +12,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 import orjson
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import cli
-from pipelines.load import LoadError, remove_replaced_rows, run_load
+from pipelines.cleanup import remove_replaced_rows
+from pipelines.load import LoadError, run_load
 from pipelines.models import ModelTestError, build_models
 from pipelines.runtime import destination_state_dir, make_pipeline
 from pipelines.warehouse import build_models_on
 from sources.bankconnect.errors import ConfigError
+from sources.bankconnect.tables import TABLES
 from tests import postgres
 from tests.apiserver import API_KEY, SERVER_HASH, ApiServer, fixture
 from tests.conftest import DOCS_ID, SEED_ID, query, table_counts
@@ -135,6 +138,18 @@ def test_filesystem_writes_parquet_of_every_table_with_exact_types(api, bucket, 
     assert {r["_dlt_load_id"] for r in transactions} == set(summary.load_ids)
 
 
+def test_filesystem_picks_up_pending_sessions_from_the_latest_sessions_row(api, bucket):
+    # append-only files hold every sessions row ever written: the latest one per session decides
+    api.session("wait", fixture("seed_session_status.json"), insights_error=(400, "PROCESSING_NOT_COMPLETED"))
+    assert run_load(["wait"], destination="filesystem", base_url=api.base_url).sessions == {"pending": 1}
+    assert run_load([], destination="filesystem", base_url=api.base_url).sessions == {"pending": 1}
+    api.session("wait", fixture("seed_session_status.json"), fixture("seed_insights.json"))
+    assert run_load([], destination="filesystem", base_url=api.base_url).sessions == {"completed": 1}
+    assert run_load([], destination="filesystem", base_url=api.base_url).sessions == {}
+    assert parquet(bucket, "sessions").num_rows == 3  # pending, pending, completed: nothing since
+    assert api.hits["/bank-connect/v1/session_data/wait/session_status/"] == 3
+
+
 def test_filesystem_rerun_appends_and_the_documented_sql_reads_current_rows(api, bucket, db_path):
     ids = serve_fixtures(api).session_ids
     run_load(ids, destination="filesystem", base_url=api.base_url)
@@ -147,7 +162,7 @@ def test_filesystem_rerun_appends_and_the_documented_sql_reads_current_rows(api,
     assert {t: parquet(bucket, t).num_rows for t in first} == {
         "sessions": 2 * first["sessions"], "transactions": 2 * first["transactions"] - 1, "fraud": first["fraud"]}
     pipeline, _ = make_pipeline(destination="filesystem")
-    assert remove_replaced_rows(pipeline) == 0
+    assert remove_replaced_rows(pipeline, ids) == 0
 
     # the docs' SQL gives exactly the rows the DuckDB load (merge) holds
     con = duckdb.connect()
@@ -250,6 +265,62 @@ def test_postgres_load_keeps_exact_values_and_reruns_replace(api, pg, db_path, t
     password = urlsplit(pg).password.encode()
     state = [p for p in (tmp_path / "dlt-data").rglob("*") if p.is_file()]
     assert state and not [p for p in state if password in p.read_bytes()]  # local state holds no password
+
+
+# columns whose value is the moment of the load (two loads never share it)
+LOAD_MOMENT = {"first_seen_at", "last_checked_at", "data_loaded_at", "data_load_id", "fetched_at"}
+
+
+def contract_rows(fetch, table: str) -> List[tuple]:
+    """Every row of a raw table in its contract columns but the load moments, bytea as bytes, sorted."""
+    columns = [c for c in TABLES[table].column_names if c not in LOAD_MOMENT]
+    rows = fetch(f"select {', '.join(columns)} from bankconnect.{table}")
+    return sorted((tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows), key=repr)
+
+
+@pytest.mark.parametrize("adbc, file_format", [(True, "parquet"), (False, "insert_values")],
+                         ids=["adbc-parquet-copy", "inserts-without-adbc"])
+def test_postgres_load_keeps_empty_strings_nulls_bytes_and_types(api, pg, db_path, monkeypatch, adbc, file_format):
+    if not adbc:  # dlt's own switch; also what a PostgreSQL without adbc-driver-postgresql gets
+        monkeypatch.setenv("DISABLE_ADBC_DETECTION", "true")
+    ids = serve_fixtures(api).session_ids
+    run_load(ids, destination="postgres", base_url=api.base_url)
+    run_load(ids, duckdb_path=db_path, base_url=api.base_url)
+    pipeline, _ = make_pipeline(destination="postgres")
+    jobs = pipeline.last_trace.last_load_info.load_packages[0].jobs["completed_jobs"]
+    formats = {job.job_file_info.table_name: job.job_file_info.file_format for job in jobs}
+    assert {formats[t] for t in formats if t in TABLES} == {file_format}
+
+    # '' stays '' and null stays null, in the same string column
+    assert pg_rows(pg, "select session_id, chq_num, email from bankconnect.transactions "
+                       "join bankconnect.account_details using (session_id, account_id) "
+                       "where seq = 0 order by session_id") == [(DOCS_ID, "", ""), (SEED_ID, None, None)]
+    # numeric(18,2) with its two places, a date, a timestamp from the payload (UTC)
+    assert pg_rows(pg, "select amount::text, date, balance from bankconnect.transactions "
+                       "where session_id = %s and seq = 1", SEED_ID) == [
+        ("10890.00", date(2023, 12, 15), Decimal("10955.62"))]
+    assert pg_rows(pg, "select created_at at time zone 'UTC' from bankconnect.accounts "
+                       "where session_id = %s", DOCS_ID) == [(datetime(2025, 11, 13, 6, 48, 44),)]
+    assert pg_rows(pg, "select table_name, column_name, data_type from information_schema.columns "
+                       "where table_schema = 'bankconnect' and (table_name, column_name) in "
+                       "(('raw_payloads', 'payload_zstd'), ('accounts', 'created_at'), ('transactions', 'date')) "
+                       "order by 1") == [("accounts", "created_at", "timestamp with time zone"),
+                                         ("raw_payloads", "payload_zstd", "bytea"), ("transactions", "date", "date")]
+    # raw documents as bytea, byte for byte what the API sent once zstd is undone
+    raw = {kind: pa.decompress(bytes(payload), size, codec="zstd", asbytes=True) for kind, size, payload in pg_rows(
+        pg, "select kind, size_bytes, payload_zstd from bankconnect.raw_payloads where session_id = %s", SEED_ID)}
+    assert raw == {"session_status": fixture("seed_session_status.json"), "insights": fixture("seed_insights.json")}
+
+    # and every other value of every raw table is the one DuckDB holds
+    loaded = pg_counts(pg)
+    assert loaded == table_counts(db_path) and loaded["transactions"] == 4
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        for table in loaded:
+            assert contract_rows(lambda sql: pg_rows(pg, sql), table) == \
+                contract_rows(lambda sql: con.execute(sql).fetchall(), table), table
+    finally:
+        con.close()
 
 
 def normalised(rows: List[tuple]) -> List[tuple]:

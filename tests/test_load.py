@@ -139,3 +139,41 @@ def test_state_and_tables_hold_no_secrets(api, db_path, tmp_path):
         if path.is_file():
             data = path.read_bytes()
             assert API_KEY.encode() not in data and SERVER_HASH.encode() not in data, path
+
+
+def test_the_sessions_table_is_the_record_not_the_pipeline_state(api, db_path):
+    # 60 known sessions, one still processing: the state stays small, and a fresh working folder
+    # (a new machine) picks the pending one up from the table alone
+    import shutil
+
+    from pipelines.runtime import make_pipeline, state_dir
+
+    ids = [f"s{i:03d}" for i in range(60)]
+    for sid in ids:
+        api.session(sid, status_error=(404, "SESSION_NOT_FOUND"))
+    api.session("wait", fixture("seed_session_status.json"), insights_error=(400, "PROCESSING_NOT_COMPLETED"))
+    run_load(ids + ["wait"], duckdb_path=db_path, base_url=api.base_url)
+    pipeline, _ = make_pipeline(db_path)
+    assert "sessions" not in pipeline.state.get("sources", {}).get("bankconnect", {})
+    state_file = state_dir(db_path) / "bankconnect" / "state.json"
+    assert state_file.stat().st_size < 4096
+    shutil.rmtree(state_dir(db_path))
+    assert run_load([], duckdb_path=db_path, base_url=api.base_url).sessions == {"pending": 1}
+    assert query(db_path, "select count(*) from bankconnect.sessions") == [(61,)]
+    assert api.hits["/bank-connect/v1/session_data/wait/session_status/"] == 2
+    assert api.hits["/bank-connect/v1/session_data/s000/session_status/"] == 1
+
+
+def test_a_state_from_before_the_sessions_table_was_the_record_is_dropped(api, db_path):
+    from pipelines.runtime import make_pipeline
+
+    api.documented()
+    run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
+    pipeline, _ = make_pipeline(db_path)
+    with pipeline.managed_state() as state:  # what older releases kept
+        state["sources"]["bankconnect"]["sessions"] = {SEED_ID: {"status": "completed", "retry": False}}
+    assert "sessions" in make_pipeline(db_path)[0].state["sources"]["bankconnect"]
+    run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
+    pipeline, _ = make_pipeline(db_path)
+    assert "sessions" not in pipeline.state["sources"]["bankconnect"]
+    assert query(db_path, "select count(*) from bankconnect.transactions") == [(2,)]

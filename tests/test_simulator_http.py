@@ -255,6 +255,27 @@ def test_slow_fault_answers_normally_after_a_delay():
     assert time.perf_counter() - started >= 0.15
 
 
+def test_429_storm_throttles_every_second_request_with_retry_after_1():
+    catalog = build_catalog(n_sessions=1, seed=1, lifecycle=False, **SMALL)
+    with Simulator(catalog, api_key=KEY, server_hash=HASH, faults=FaultConfig(throttle_every=2)) as sim:
+        responses = [requests.get(url(sim, sim.catalog.session_ids()[0], endpoint), headers=HEADERS)
+                     for endpoint in ("session_status", "insights") * 3]
+        requests.get(f"{sim.base_url}/_simulator/sessions")  # not an API request: not counted
+        after = requests.get(url(sim, sim.catalog.session_ids()[0], "session_status"), headers=HEADERS)
+    assert [r.status_code for r in responses] + [after.status_code] == [200, 429, 200, 429, 200, 429, 200]
+    assert {r.headers.get("Retry-After") for r in responses if r.status_code == 429} == {"1"}
+    assert sim.stats()["fault_429"] == 3
+
+
+def test_latency_delays_every_api_answer():
+    catalog = build_catalog(n_sessions=1, seed=1, lifecycle=False, **SMALL)
+    with Simulator(catalog, api_key=KEY, server_hash=HASH, faults=FaultConfig(latency=0.15)) as sim:
+        started = time.perf_counter()
+        for endpoint in ("session_status", "insights"):
+            assert requests.get(url(sim, sim.catalog.session_ids()[0], endpoint), headers=HEADERS).status_code == 200
+    assert time.perf_counter() - started >= 0.3  # two answers, each held back 0.15 s
+
+
 def test_fault_config_validates_and_is_off_by_default():
     assert FaultConfig().rate == 0.0
     assert FaultConfig(kinds="429, reset").kinds == ("429", "reset")
@@ -262,6 +283,8 @@ def test_fault_config_validates_and_is_off_by_default():
         FaultConfig(rate=1.0, kinds=("teapot",))
     with pytest.raises(ValueError):
         FaultConfig(rate=1.5)
+    with pytest.raises(ValueError, match="must not be negative"):
+        FaultConfig(latency=-0.1)
 
 
 def test_starts_fast_and_stops_with_open_connections(catalog):
@@ -284,7 +307,12 @@ def test_only_loopback():
         Simulator(build_catalog(n_sessions=1), host="0.0.0.0")
 
 
-def test_simulate_command_serves_until_interrupted(monkeypatch):
+@pytest.mark.parametrize("options, described", [
+    ([], ["faults: off"]),
+    (["--throttle-every", "2", "--latency", "0.05"],
+     ["429 storm: 1 API request in 2 answers 429, Retry-After: 1", "latency: 0.05 s before every API answer"]),
+], ids=["plain", "storm-and-latency"])
+def test_simulate_command_serves_until_interrupted(monkeypatch, options, described):
     monkeypatch.setenv("SOURCES__BANKCONNECT__API_KEY", "cli-secret-key")
     monkeypatch.setenv("SOURCES__BANKCONNECT__SERVER_HASH", "cli-secret-hash")
     seen = {}
@@ -303,9 +331,10 @@ def test_simulate_command_serves_until_interrupted(monkeypatch):
 
     monkeypatch.setattr(simulator_cli, "describe", spy)
     monkeypatch.setattr(simulator_cli, "wait_for_interrupt", interrupt)
-    result = CliRunner().invoke(simulator_cli.simulate, ["--port", "0", "--sessions", "30", "--seed", "2"])
+    result = CliRunner().invoke(simulator_cli.simulate, ["--port", "0", "--sessions", "30", "--seed", "2", *options])
     assert result.exit_code == 0, result.output
-    assert seen["answer"].status_code == 200
+    assert seen["answer"].status_code == 200  # the first request of a storm is answered
+    assert all(line in result.output for line in described)
     assert f"listening on {seen['base_url']}/bank-connect/v1" in result.output
     assert all(case in result.output for case in CASES) and "stopped" in result.output
     assert "cli-secret" not in result.output

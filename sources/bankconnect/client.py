@@ -10,6 +10,7 @@ from requests.exceptions import ChunkedEncodingError, ConnectionError, RequestEx
 from dlt.sources.helpers.requests import Client
 
 from . import settings
+from .attempts import limiter_session_attrs
 from .documents import INSIGHTS, SESSION_STATUS, RawDocument, looks_like_json, parse_json
 from .errors import AuthError, ConfigError, SessionError
 from .validation import validate_base_url
@@ -34,6 +35,7 @@ class BankConnectClient:
         backoff_factor: float = settings.REQUEST_BACKOFF_FACTOR,
         max_retry_delay: float = settings.REQUEST_MAX_RETRY_DELAY_SECONDS,
         max_connections: int = 16,
+        limiter: Any = None,
     ) -> None:
         if not api_key or not server_hash:
             raise ConfigError(
@@ -56,6 +58,8 @@ class BankConnectClient:
             request_backoff_factor=backoff_factor,
             request_max_retry_delay=max_retry_delay,
             respect_retry_after_header=True,
+            # every attempt, the ones dlt retries by itself included, tells the limiter of throttling
+            session_attrs=limiter_session_attrs(limiter) if limiter is not None else None,
         )
 
     def __repr__(self) -> str:  # never show credentials

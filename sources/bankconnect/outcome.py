@@ -17,6 +17,12 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def should_retry(status: str, error_code: Optional[str]) -> bool:
+    """Whether a later run fetches a session with this status again without being told."""
+    return status in settings.RETRY_STATUSES or (
+        status == settings.FAILED and error_code in settings.RETRY_FAILURE_CODES)
+
+
 @dataclass
 class SessionOutcome:
     """What one fetch of one session produced."""
@@ -35,8 +41,7 @@ class SessionOutcome:
     @property
     def should_retry(self) -> bool:
         """True when a later run should fetch it again without being told."""
-        return self.status in settings.RETRY_STATUSES or (
-            self.status == settings.FAILED and self.error_code in settings.RETRY_FAILURE_CODES)
+        return should_retry(self.status, self.error_code)
 
 
 @dataclass

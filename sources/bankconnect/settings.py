@@ -48,8 +48,11 @@ RETRY_FAILURE_CODES = frozenset({TRANSIENT_FAILURE})
 # Session ids go into URL paths: letters, digits, '-' and '_' only (UUIDs, 'abcd').
 SESSION_ID_PATTERN = r"[A-Za-z0-9_-]{1,128}"
 
-# HTTP defaults: polite concurrency and bounded retries with exponential backoff.
+# HTTP defaults: adaptive concurrency (requests in flight start at DEFAULT_WORKERS and grow while the
+# API answers cleanly and faster, up to DEFAULT_MAX_WORKERS; `workers` pins them) and bounded
+# retries with exponential backoff.
 DEFAULT_WORKERS = 4
+DEFAULT_MAX_WORKERS = 32
 REQUEST_TIMEOUT_SECONDS = 60.0
 REQUEST_MAX_ATTEMPTS = 6
 REQUEST_BACKOFF_FACTOR = 0.5

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence
 
 import dlt
 import pyarrow as pa
 
 from . import settings
 from .batcher import Batcher
-from .bookkeeping import SessionBook
+from .bookkeeping import LEGACY_STATE_KEY, SessionBook, SessionEntry
 from .client import BankConnectClient
+from .concurrency import ConcurrencyLimiter, fetch_limiter
 from .fetching import fetch_sessions
 from .outcome import SessionOutcome
 from .stored import StoredDocuments
@@ -33,11 +34,13 @@ def bankconnect_source(
     api_key: str = dlt.secrets.value,
     server_hash: str = dlt.secrets.value,
     base_url: str = settings.DEFAULT_BASE_URL,
-    workers: int = settings.DEFAULT_WORKERS,
+    workers: Optional[int] = None,
+    max_workers: int = settings.DEFAULT_MAX_WORKERS,
+    limiter: Any = None,
     processes: Optional[int] = None,
     readers: Any = None,
     batch_rows: int = settings.BATCH_ROWS,
-    retry_pending: bool = True,
+    known: Optional[Mapping[str, SessionEntry]] = None,
     max_attempts: int = settings.REQUEST_MAX_ATTEMPTS,
     backoff_factor: float = settings.REQUEST_BACKOFF_FACTOR,
     timeout: float = settings.REQUEST_TIMEOUT_SECONDS,
@@ -53,13 +56,18 @@ def bankconnect_source(
         api_key: BankConnect API key (secret: SOURCES__BANKCONNECT__API_KEY).
         server_hash: BankConnect server hash (secret: SOURCES__BANKCONNECT__SERVER_HASH).
         base_url: API base URL (SOURCES__BANKCONNECT__BASE_URL); http only for loopback.
-        workers: sessions fetched concurrently (threads: HTTP is I/O).
+        workers: pins the API requests in flight (SOURCES__BANKCONNECT__WORKERS); default: adaptive,
+            from 4 up to `max_workers` while the API answers cleanly and faster, halved on 429/503.
+        max_workers: the most requests in flight (SOURCES__BANKCONNECT__MAX_WORKERS, default 32).
+        limiter: a `concurrency.ConcurrencyLimiter` the caller made for its whole run (replaces
+            workers/max_workers; its stats tell the concurrency reached and the throttled answers).
         processes: worker processes that parse and flatten the fetched sessions (CPU work) when no
             `readers` are handed over; 0 reads them in the loading process; default: the CPUs (at
             most 4) when there are 100 sessions or more, else 0.
         readers: a `workers.ReaderPool` the caller started for its whole run (and closes).
         batch_rows: rows buffered before a batch goes to dlt.
-        retry_pending: also fetch sessions an earlier run left not ready or failed transiently.
+        known: what the `sessions` table records of these sessions (`pipelines.session_record`):
+            their first_seen_at and the load whose rows are current carry over to the new row.
         max_attempts: attempts per request before a session is recorded as failed.
         backoff_factor: exponential backoff multiplier in seconds (Retry-After wins when sent).
         timeout: seconds to wait for a response.
@@ -72,10 +80,11 @@ def bankconnect_source(
     Returns:
         The resources: a hidden `session_batches` and one merge resource per raw table.
     """
+    limiter = limiter if limiter is not None else fetch_limiter(workers, max_workers)
     client = BankConnectClient(api_key, server_hash, base_url, timeout=timeout, max_attempts=max_attempts,
-                               backoff_factor=backoff_factor, max_connections=max(workers, 1))
-    return session_resources(client, valid_session_ids(session_ids), workers=workers, processes=processes,
-                             readers=readers, batch_rows=batch_rows, retry_pending=retry_pending,
+                               backoff_factor=backoff_factor, max_connections=limiter.ceiling, limiter=limiter)
+    return session_resources(client, valid_session_ids(session_ids), limiter=limiter, processes=processes,
+                             readers=readers, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
                              treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
 
 
@@ -87,6 +96,7 @@ def bankconnect_replay(
     pii_hash_key: Optional[str] = None,
     keep_raw: Optional[bool] = None,
     batch_rows: int = settings.BATCH_ROWS,
+    known: Optional[Mapping[str, SessionEntry]] = None,
     on_session: OnSession = None,
 ) -> List[Any]:
     """The same tables rebuilt from stored documents (`raw_payloads`), without the API.
@@ -96,10 +106,12 @@ def bankconnect_replay(
         session_ids: the sessions to rebuild.
         pii, pii_hash_key, keep_raw: as for `bankconnect_source`.
         batch_rows: rows buffered before a batch goes to dlt.
+        known: as for `bankconnect_source`.
         on_session: called with every SessionOutcome.
     """
-    return session_resources(StoredDocuments(documents or {}), valid_session_ids(session_ids), workers=1,
-                             processes=0, readers=None, batch_rows=batch_rows, retry_pending=False,
+    return session_resources(StoredDocuments(documents or {}), valid_session_ids(session_ids),
+                             limiter=ConcurrencyLimiter(floor=1, ceiling=1),
+                             processes=0, readers=None, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
                              treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
 
 
@@ -112,20 +124,19 @@ def session_resources(client: Any, ids: List[str], **options: Any) -> List[Any]:
     return [batches, *[_table_resource(batches, name) for name in TABLES]]
 
 
-def session_batches(client: Any, session_ids: List[str], *, workers: int, processes: Optional[int], readers: Any,
-                    batch_rows: int, retry_pending: bool, treatment: Treatment, on_session: OnSession
+def session_batches(client: Any, session_ids: List[str], *, limiter: Any, processes: Optional[int], readers: Any,
+                    batch_rows: int, book: SessionBook, treatment: Treatment, on_session: OnSession
                     ) -> Iterator[Dict[str, pa.Table]]:
-    """Fetch the sessions and yield batches {table: Arrow table}; records each in the SessionBook."""
-    book = SessionBook.in_source_state(dlt.current.source_state())
+    """Fetch the sessions and yield batches {table: Arrow table}; each outcome's `sessions` row from the book."""
+    dlt.current.source_state().pop(LEGACY_STATE_KEY, None)  # the table is the record now: keep the state small
     load_id = dlt.current.load_package_state()["load_id"]
-    named = set(session_ids)
-    todo = session_ids + ([sid for sid in book.pending() if sid not in named] if retry_pending else [])
+    todo = session_ids
     own_readers = readers is None
     if own_readers:
         readers = _start_readers(default_processes(len(todo)) if processes is None else processes)
     batcher = Batcher(batch_rows)
     try:
-        for outcomes, tables in fetch_sessions(client, todo, workers, treatment, readers):
+        for outcomes, tables in fetch_sessions(client, todo, limiter, treatment, readers):
             rows = [book.remember(outcome, load_id) for outcome in outcomes]
             for outcome in outcomes:
                 if on_session is not None:

@@ -1,5 +1,10 @@
 -- one row per transaction hash that appears more than once in an account's transactions
 -- grain: session_id, account_id, transaction_hash
+-- occurrence_count: times the hash appears
+-- first_seq: statement position of the first occurrence
+-- last_seq: statement position of the last occurrence
+-- first_transaction_date: date of the first occurrence
+-- last_transaction_date: date of the last occurrence
 with
 
 transactions as (

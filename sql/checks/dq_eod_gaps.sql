@@ -1,5 +1,9 @@
 -- one row per run of consecutive covered days that have no end-of-day balance row from the API
 -- grain: session_id, account_id, gap_from_date
+-- gap_from_date: first day of the run without an eod row
+-- gap_to_date: last day of the run without an eod row
+-- gap_day_count: days in the run
+-- days_filled_from_transactions: days of the run whose balance came from a transaction
 with
 
 daily_balances as (

@@ -1,5 +1,6 @@
 -- one row per date range the API reports as not covered by the account's statements
 -- grain: session_id, account_id, seq
+-- missing_day_count: days in the missing range
 with
 
 missing_data as (

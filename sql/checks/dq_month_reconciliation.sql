@@ -1,5 +1,7 @@
 -- one row per account month whose opening balance + credits - debits is not its closing balance
 -- grain: session_id, account_id, month
+-- expected_closing_balance: opening_balance + credit_amount - debit_amount (INR, DECIMAL(18,2))
+-- difference_amount: closing_balance minus expected_closing_balance (INR, DECIMAL(18,2))
 with
 
 account_monthly as (

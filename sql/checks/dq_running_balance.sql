@@ -1,5 +1,8 @@
 -- one row per transaction whose balance is not the previous balance plus or minus its amount (statement order)
 -- grain: session_id, account_id, seq
+-- previous_balance: balance of the previous transaction in statement order (INR, DECIMAL(18,2))
+-- expected_balance: previous_balance plus or minus amount (INR, DECIMAL(18,2))
+-- difference_amount: balance minus expected_balance (INR, DECIMAL(18,2))
 with
 
 transactions as (

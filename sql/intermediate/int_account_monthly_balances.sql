@@ -1,6 +1,19 @@
 -- one row per account per month of the month spine: opening, closing and end-of-day balance statistics
 -- grain: session_id, account_id, month
 -- not_null: session_id, account_id, month, negative_eod_days
+-- opening_balance: balance at the start of the month: the previous month's closing (INR, DECIMAL(18,2))
+-- closing_balance: balance after the month's last transaction (statement order), else carried forward (INR, DECIMAL(18,2))
+-- avg_eod_balance: average end-of-day balance over the month's covered days (INR, DECIMAL(18,2))
+-- min_eod_balance: lowest end-of-day balance in the month (INR, DECIMAL(18,2))
+-- max_eod_balance: highest end-of-day balance in the month (INR, DECIMAL(18,2))
+-- median_eod_balance: median end-of-day balance in the month (INR, DECIMAL(18,2))
+-- negative_eod_days: covered days of the month that ended below zero
+-- eod_balance_on_day_5: end-of-day balance on the 5th (INR, DECIMAL(18,2))
+-- eod_balance_on_day_10: end-of-day balance on the 10th (INR, DECIMAL(18,2))
+-- eod_balance_on_day_15: end-of-day balance on the 15th (INR, DECIMAL(18,2))
+-- eod_balance_on_day_20: end-of-day balance on the 20th (INR, DECIMAL(18,2))
+-- eod_balance_on_day_25: end-of-day balance on the 25th (INR, DECIMAL(18,2))
+-- last_eod_balance: end-of-day balance of the month's last covered day (INR, DECIMAL(18,2))
 with
 
 account_months as (

@@ -1,6 +1,28 @@
 -- one row per account per month of the month spine: transaction counts and amounts by kind
 -- grain: session_id, account_id, month
 -- not_null: session_id, account_id, month, credit_count, credit_amount, debit_count, debit_amount, salary_count, salary_amount
+-- transaction_count: transactions in the month
+-- credit_count: credits in the month
+-- credit_amount: sum of credits (INR, DECIMAL(18,2))
+-- debit_count: debits in the month
+-- debit_amount: sum of debits (INR, DECIMAL(18,2))
+-- cash_deposit_count: cash deposits
+-- cash_deposit_amount: sum of cash deposits (INR, DECIMAL(18,2))
+-- cash_withdrawal_count: cash withdrawals
+-- cash_withdrawal_amount: sum of cash withdrawals (INR, DECIMAL(18,2))
+-- salary_count: salary credits counted in their salary_month
+-- salary_amount: sum of salary credits for the month (INR, DECIMAL(18,2))
+-- emi_count: EMIs (debits with channel auto_debit_payment)
+-- emi_amount: sum of EMIs (INR, DECIMAL(18,2))
+-- inward_cheque_bounce_count: the holder's cheques returned unpaid
+-- auto_debit_bounce_count: the holder's auto-debit mandates returned unpaid
+-- outward_cheque_bounce_count: cheques the holder deposited that came back
+-- bounce_charge_count: bounce charges (chq_bounce_charge, ach_bounce_charge)
+-- bounce_charge_amount: sum of bounce charges (INR, DECIMAL(18,2))
+-- penalty_charge_count: penal charges (description penalty_charge)
+-- self_transfer_in_amount: credits from the holder's own accounts (INR, DECIMAL(18,2))
+-- self_transfer_out_amount: debits to the holder's own accounts (INR, DECIMAL(18,2))
+-- eligible_credit_amount: credits counted as income: not self transfers, refunds, inward bounces or loans (INR, DECIMAL(18,2))
 with
 
 account_months as (

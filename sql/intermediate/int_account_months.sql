@@ -1,6 +1,11 @@
 -- one row per account per month from its first to its last covered or listed month (the month spine)
 -- grain: session_id, account_id, month
 -- not_null: session_id, account_id, month, days_in_month, days_covered
+-- month_end_date: last day of the month
+-- days_in_month: calendar days in the month
+-- covered_from_date: first covered day in the month
+-- covered_to_date: last covered day in the month
+-- days_covered: covered days in the month (0 for a listed month outside the covered range)
 with
 
 account_ranges as (

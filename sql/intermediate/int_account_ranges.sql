@@ -1,6 +1,12 @@
 -- one row per account: the days and months it covers and its balance before the first transaction
 -- grain: session_id, account_id
 -- not_null: session_id, account_id, first_covered_date, last_covered_date, first_month, last_month
+-- has_transactions: the account has at least one transaction
+-- first_covered_date: first day covered by the account's data (see sql/README.md)
+-- last_covered_date: last day covered by the account's data
+-- first_month: first month of the account, DATE on the 1st
+-- last_month: last month of the account, DATE on the 1st
+-- initial_balance: balance before the first transaction, else the first eod balance (INR, DECIMAL(18,2))
 with
 
 transactions as (

@@ -1,6 +1,11 @@
 -- one row per account per covered day: the end-of-day balance, gaps filled from the previous day
 -- grain: session_id, account_id, balance_date
 -- not_null: session_id, account_id, balance_date, balance_month, balance_source
+-- balance_date: the day
+-- balance_month: month of balance_date, DATE on the 1st
+-- eod_balance: end-of-day balance: the API's, else after the day's last transaction, else carried forward (INR, DECIMAL(18,2))
+-- balance_source: where eod_balance comes from: eod, transaction, carried_forward, initial or unknown
+-- has_eod_row: the API sent an end-of-day balance for the day
 with
 
 account_ranges as (

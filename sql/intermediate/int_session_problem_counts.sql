@@ -1,6 +1,8 @@
 -- one row per session per data-quality check that found problems in it (fraud flags count as a check)
 -- grain: session_id, check_name
 -- not_null: session_id, check_name, problem_count
+-- check_name: the data-quality check (dq_ model without its prefix)
+-- problem_count: rows of that check for the session
 with
 
 fraud as (

@@ -1,6 +1,18 @@
 -- one row per transaction, with the flags the monthly metrics count
 -- grain: session_id, account_id, seq
 -- not_null: session_id, account_id, seq, transaction_date, amount, is_credit
+-- is_cash_deposit: a cash deposit (credit, cash channel)
+-- is_cash_withdrawal: a cash withdrawal (debit, cash channel)
+-- is_emi: an EMI: debit with channel auto_debit_payment
+-- is_inward_cheque_bounce: the holder's cheque returned unpaid (channel inward_cheque_bounce)
+-- is_auto_debit_bounce: the holder's auto-debit mandate returned unpaid (channel auto_debit_payment_bounce)
+-- is_outward_cheque_bounce: a cheque the holder deposited came back (channel outward_cheque_bounce)
+-- is_bounce_charge: a bounce charge (description chq_bounce_charge or ach_bounce_charge)
+-- is_penalty_charge: a penal charge (description penalty_charge)
+-- is_self_transfer: a transfer between the holder's own accounts (channel or description self_transfer)
+-- is_refund: a refund credit
+-- is_loan_credit: a loan disbursal credit (description lender_transaction)
+-- is_eligible_credit: a credit counted as income: not self transfer, refund, inward bounce or loan
 with
 
 transactions as (

@@ -1,6 +1,11 @@
 -- one row per account per month, from the account's first to its last covered or listed month
 -- grain: session_id, account_id, month
 -- not_null: session_id, account_id, month, days_covered, credit_count, credit_amount, debit_count, debit_amount, net_flow
+-- is_partial_month: the statement starts or ends inside the month
+-- net_flow: credit_amount minus debit_amount (INR, DECIMAL(18,2))
+-- inward_bounce_count: inward bounces: cheques plus auto-debits returned unpaid
+-- foir: fixed obligations to income ratio: emi_amount / salary_amount, else / eligible_credit_amount (fraction, 0.35 = 35%)
+-- foir_basis: the denominator foir used: salary or eligible_credits (null when both are 0)
 with
 
 account_months as (

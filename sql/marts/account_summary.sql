@@ -1,6 +1,21 @@
 -- one row per account over its whole covered range
 -- grain: session_id, account_id
 -- not_null: session_id, account_id, month_count, first_month, last_month
+-- month_count: months of the account
+-- covered_month_count: months with at least one covered day
+-- full_month_count: months covered from the 1st to the last day
+-- days_covered: covered days over the whole range
+-- last_closing_balance: closing balance of the last month (INR, DECIMAL(18,2))
+-- avg_monthly_balance: average of the covered months' avg_eod_balance (INR, DECIMAL(18,2))
+-- avg_monthly_credit_amount: average monthly credits (INR, DECIMAL(18,2))
+-- avg_monthly_debit_amount: average monthly debits (INR, DECIMAL(18,2))
+-- credit_amount: sum of credits over the whole range (INR, DECIMAL(18,2))
+-- debit_amount: sum of debits over the whole range (INR, DECIMAL(18,2))
+-- salary_month_count: months with a salary
+-- salary_amount: sum of salary over the whole range (INR, DECIMAL(18,2))
+-- salary_regularity: share of covered months with a salary (0-1)
+-- emi_amount: sum of EMIs over the whole range (INR, DECIMAL(18,2))
+-- negative_eod_days: days that ended below zero over the whole range
 with
 
 account_monthly as (

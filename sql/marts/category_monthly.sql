@@ -1,6 +1,14 @@
 -- one row per account per month per transaction category per transaction channel
 -- grain: session_id, account_id, month, category, transaction_channel
 -- not_null: session_id, account_id, month, category, transaction_channel
+-- month: month of the transactions, DATE on the 1st
+-- category: FinBox category ('unknown' when none)
+-- transaction_channel: FinBox channel ('unknown' when none)
+-- transaction_count: transactions of the category and channel in the month
+-- credit_count: credits of the category and channel in the month
+-- credit_amount: sum of those credits (INR, DECIMAL(18,2))
+-- debit_count: debits of the category and channel in the month
+-- debit_amount: sum of those debits (INR, DECIMAL(18,2))
 with
 
 transactions as (

@@ -1,6 +1,18 @@
 -- one row per session that was requested or holds data
 -- grain: session_id
 -- not_null: session_id, account_count, month_count
+-- account_count: accounts in the session
+-- month_count: account-months in the session
+-- first_month: first month of any account, DATE on the 1st
+-- last_month: last month of any account, DATE on the 1st
+-- running_balance_problem_count: rows in dq_running_balance
+-- month_reconciliation_problem_count: rows in dq_month_reconciliation
+-- vs_api_monthly_problem_count: rows in dq_vs_api_monthly
+-- vs_predictors_problem_count: rows in dq_vs_predictors
+-- duplicate_hash_count: rows in dq_duplicate_hashes
+-- missing_data_range_count: rows in dq_missing_data
+-- eod_gap_count: rows in dq_eod_gaps
+-- fraud_flag_count: fraud flags on the session's accounts
 with
 
 sessions as (

@@ -1,4 +1,8 @@
 -- one row per account (insights account_details)
+-- holder_name: account holder name as loaded (after --pii)
+-- bank_name: bank short name
+-- od_limit_amount: overdraft limit (INR, DECIMAL(18,2))
+-- credit_limit_amount: credit limit (INR, DECIMAL(18,2))
 with
 
 source as (

@@ -1,4 +1,7 @@
 -- one row per account per day that has an end-of-day balance
+-- balance_date: the day of the balance
+-- balance_month: month of balance_date, DATE on the 1st
+-- eod_balance: end-of-day balance reported by the API (INR, DECIMAL(18,2))
 with
 
 source as (

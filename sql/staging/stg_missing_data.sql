@@ -1,4 +1,6 @@
 -- one row per date range the account's statements do not cover
+-- missing_from_date: first day the statements do not cover
+-- missing_to_date: last day the statements do not cover
 with
 
 source as (

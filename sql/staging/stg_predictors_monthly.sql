@@ -1,4 +1,6 @@
 -- one row per account per predictor month index (0 = latest month) per metric family
+-- metric_value: the API's value (amounts in INR, booleans 1/0)
+-- metric_value_text: the API's value when it is not a number
 with
 
 source as (

@@ -1,4 +1,7 @@
 -- one row per salary credit (session, account, position in salary_transactions)
+-- transaction_hash: FinBox transaction hash (raw hash)
+-- transaction_date: date of the salary credit
+-- transaction_month: month of the salary credit, DATE on the 1st
 with
 
 source as (

@@ -1,4 +1,8 @@
 -- one row per requested session
+-- session_status: latest status: completed, pending, not_requested, not_found, deleted or failed
+-- has_insights: whether the API reported insights ready
+-- session_from_date: first day the session covers
+-- session_to_date: last day the session covers
 with
 
 source as (

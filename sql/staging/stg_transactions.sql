@@ -1,4 +1,10 @@
 -- one row per transaction (session, account, statement position)
+-- transaction_hash: FinBox transaction hash (raw hash)
+-- transaction_date: date of the transaction
+-- transaction_month: month of the transaction, DATE on the 1st
+-- cheque_number: cheque or reference number (raw chq_num)
+-- is_credit: true for a credit, false for a debit
+-- signed_amount: amount with its sign: credits positive, debits negative (INR, DECIMAL(18,2))
 with
 
 source as (
