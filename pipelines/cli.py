@@ -13,8 +13,9 @@ from sources.bankconnect.settings import DEFAULT_MAX_WORKERS, DEFAULT_WORKERS, P
 from .runtime import DEFAULT_DATABASE
 
 # Exit codes (README "Exit status"): 0 finished (some sessions may be recorded as not ready or not
-# found), 1 loading failed, 2 bad arguments or configuration, 3 credentials refused by the API.
-EXIT_LOAD_FAILED, EXIT_CONFIG, EXIT_AUTH = 1, 2, 3
+# found), 1 loading failed, 2 bad arguments or configuration, 3 credentials refused by the API,
+# 4 another run holds the same database (nothing touched; pipelines.runlock).
+EXIT_LOAD_FAILED, EXIT_CONFIG, EXIT_AUTH, EXIT_BUSY = 1, 2, 3, 4
 
 duckdb_option = click.option(
     "--duckdb", "duckdb_path", default=DEFAULT_DATABASE, show_default=True, type=click.Path(dir_okay=False),
@@ -25,6 +26,9 @@ pii_option = click.option(
     "--pii", type=click.Choice(PII_MODES), default=None,
     help="Personal data (names, account numbers, PAN, phone, email, address, names in notes): keep "
          "(default), mask, hash (keyed by SOURCES__BANKCONNECT__PII_HASH_KEY, stable for joins) or drop.")
+wait_option = click.option(
+    "--wait", default=0.0, show_default=True, type=click.FloatRange(0), metavar="SECONDS",
+    help="When another run holds the database, wait up to this long for it, then exit with status 4.")
 raw_option = click.option(
     "--raw/--no-raw", "keep_raw", default=None,
     help="Keep the fetched documents (zstd) in bankconnect.raw_payloads for rebuild "
@@ -60,22 +64,30 @@ def cli() -> None:
 @click.option("--purge-deleted", is_flag=True, help="Delete every row of sessions the API reports as "
               "SESSION_DELETED (default: keep them, marked deleted in bankconnect.sessions).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (for schedulers).")
+@click.option("--from-queue", is_flag=True, help="Also load the sessions `bankconnect serve` queued "
+              "(the default when no session id is given).")
+@wait_option
 def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, base_url: Optional[str],
          workers: Optional[int], processes: Optional[int], destination: Optional[str], pii: Optional[str],
-         keep_raw: Optional[bool], purge_deleted: bool, as_json: bool) -> None:
+         keep_raw: Optional[bool], purge_deleted: bool, as_json: bool, from_queue: bool, wait: float) -> None:
     """Load sessions, plus every session an earlier run left not ready.
+
+    Without session ids (or with --from-queue) it also loads every session a webhook queued
+    (bankconnect serve), once however often notified.
 
     Example: bankconnect load 136b1aa3-4610-4d0a-89f3-03078a2fce92 --duckdb bank.duckdb
     """
     from .duckdb_file import warn_if_collides
     from .load import run_load
+    from .runs import run_queued_load
 
     warn_if_collides(duckdb_path, destination)
     ids = list(session_ids) + (read_session_ids(sessions_file) if sessions_file else [])
     progress = _progress() if sys.stdout.isatty() and not as_json else None
-    summary = _run(lambda: run_load(ids, duckdb_path=duckdb_path, base_url=base_url, workers=workers,
-                                    processes=processes, destination=destination, on_session=progress, pii=pii,
-                                    keep_raw=keep_raw, purge_deleted=purge_deleted))
+    summary = _locked("load", duckdb_path, destination, wait, lambda target: run_queued_load(
+        run_load, ids, from_queue=from_queue or not ids, target=target, duckdb_path=duckdb_path, base_url=base_url,
+        workers=workers, processes=processes, destination=destination, on_session=progress, pii=pii,
+        keep_raw=keep_raw, purge_deleted=purge_deleted))
     if progress is not None:
         click.echo("", err=True)
     _print_summary(summary, as_json)
@@ -87,7 +99,9 @@ def load(session_ids: tuple, sessions_file: Optional[Any], duckdb_path: str, bas
 @pii_option
 @raw_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def rebuild(session_ids: tuple, duckdb_path: str, pii: Optional[str], keep_raw: Optional[bool], as_json: bool) -> None:
+@wait_option
+def rebuild(session_ids: tuple, duckdb_path: str, pii: Optional[str], keep_raw: Optional[bool], as_json: bool,
+            wait: float) -> None:
     """Rebuild the tables of sessions from their stored documents (raw_payloads), without the API.
 
     Use after an upgrade that reads documents better, or to apply another --pii mode.
@@ -97,7 +111,8 @@ def rebuild(session_ids: tuple, duckdb_path: str, pii: Optional[str], keep_raw: 
     """
     from .rebuild import run_rebuild
 
-    _print_summary(_run(lambda: run_rebuild(duckdb_path, session_ids, pii=pii, keep_raw=keep_raw)), as_json)
+    _print_summary(_locked("rebuild", duckdb_path, None, wait,
+                           lambda _: run_rebuild(duckdb_path, session_ids, pii=pii, keep_raw=keep_raw)), as_json)
 
 
 def _print_summary(summary: Any, as_json: bool) -> None:
@@ -113,7 +128,8 @@ def _print_summary(summary: Any, as_json: bool) -> None:
               "(credentials from DESTINATION__POSTGRES__CREDENTIALS).")
 @click.option("--full-refresh", is_flag=True,
               help="Rebuild every model from scratch, not only the sessions changed since the last build.")
-def models(duckdb_path: str, destination: Optional[str], full_refresh: bool) -> None:
+@wait_option
+def models(duckdb_path: str, destination: Optional[str], full_refresh: bool, wait: float) -> None:
     """(Re)build the SQL models in schema `analytics` and run the data-quality checks.
 
     Only the sessions whose data changed since the last build are rebuilt (all of them on the first
@@ -139,14 +155,15 @@ def models(duckdb_path: str, destination: Optional[str], full_refresh: bool) -> 
         except ModelError as exc:
             raise BankConnectError(" ".join(str(exc).split())[:500]) from None
 
-    click.echo(_run(run).summary())
+    click.echo(_locked("models", duckdb_path, destination, wait, lambda _: run()).summary())
 
 
 @cli.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Export folder.")
 @duckdb_option
 @click.option("--tables", help="Comma-separated tables to export (default all), e.g. transactions,analytics.account_monthly.")
-def export(out_dir: str, duckdb_path: str, tables: Optional[str]) -> None:
+@wait_option
+def export(out_dir: str, duckdb_path: str, tables: Optional[str], wait: float) -> None:
     """Write every raw table and model as Parquet (zstd) with a manifest.json.
 
     Large tables are hive-partitioned by month; a re-export replaces the folder whole.
@@ -156,7 +173,7 @@ def export(out_dir: str, duckdb_path: str, tables: Optional[str]) -> None:
     from .export import export_parquet
 
     names = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
-    result = _run(lambda: export_parquet(duckdb_path, out_dir, names))
+    result = _locked("export", duckdb_path, None, wait, lambda _: export_parquet(duckdb_path, out_dir, names))
     click.echo(f"Exported {len(result.tables)} tables ({result.row_count:,} rows) to {result.out_dir} "
                f"in {result.seconds:.1f} s; see manifest.json")
 
@@ -204,6 +221,54 @@ def demo(duckdb_path: str, sessions: int, seed: int) -> None:
 
     result = _run(lambda: run_demo(duckdb_path, sessions=sessions, seed=seed, echo=click.echo))
     click.echo(format_demo(result))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (beyond loopback "
+              "only with SOURCES__BANKCONNECT__WEBHOOK_SECRET set).")
+@click.option("--port", default=8686, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@duckdb_option
+@click.option("--destination", help="Queue for loads into a dlt destination instead of DuckDB (as for load).")
+@pii_option
+@click.option("--load-every", metavar="INTERVAL", help="Also run `bankconnect load` every INTERVAL (e.g. 60, 60s, "
+              "5m; skipped while another run holds the database).")
+def serve(host: str, port: int, duckdb_path: str, destination: Optional[str], pii: Optional[str],
+          load_every: Optional[str]) -> None:
+    """Receive FinBox webhooks: POST /webhooks/bankconnect stores each notification, GET /healthz.
+
+    A notification is answered 2xx once on disk; ENRICHMENT_NOTIFICATION queues its session for the
+    next `bankconnect load`. The secret (SOURCES__BANKCONNECT__WEBHOOK_SECRET) must arrive in header
+    x-secret-key (SOURCES__BANKCONNECT__WEBHOOK_SECRET_HEADER). Never holds the database open.
+
+    Example: bankconnect serve --host 0.0.0.0 --port 8686 --duckdb bank.duckdb --load-every 60
+    """
+    from .runlock import run_target
+    from .serve import parse_interval, serve as run_server
+
+    every = _run(lambda: parse_interval(load_every)) if load_every else None
+    target = _run(lambda: run_target(duckdb_path, destination))
+    command = [sys.executable, "-m", "pipelines.cli", "load", "--json", "--duckdb", duckdb_path]
+    command += (["--destination", destination] if destination else []) + (["--pii", pii] if pii else [])
+    _run(lambda: run_server(target, host, port, command, every))
+
+
+@cli.command()
+@duckdb_option
+@click.option("--destination", help="Report the webhook queue of a dlt destination's target instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON (for monitoring).")
+def status(duckdb_path: str, destination: Optional[str], as_json: bool) -> None:
+    """Sessions by status, the webhook queue, pending sessions and their age, the last run.
+
+    Opens the database read-only for a moment; when a run is writing it says so and still reports
+    the queue.
+
+    Example: bankconnect status --duckdb bank.duckdb --json
+    """
+    from .runlock import run_target
+    from .status import collect_status, format_status
+
+    report = _run(lambda: collect_status(duckdb_path, run_target(duckdb_path, destination), destination))
+    click.echo(json.dumps(report, indent=2, default=str) if as_json else format_status(report))
 
 
 @cli.command()
@@ -278,12 +343,30 @@ def _progress() -> Callable[[Any], None]:
     return show
 
 
+def _locked(command: str, duckdb_path: str, destination: Optional[str], wait: float,
+            action: Callable[[Any], Any]) -> Any:
+    """_run(action(target)) holding the target's run lock (pipelines.runs.locked_run)."""
+    from .runlock import run_target
+    from .runs import locked_run
+
+    def run() -> Any:
+        target = run_target(duckdb_path, destination)
+        return locked_run(command, target, wait, lambda: action(target))
+
+    return _run(run)
+
+
 def _run(action: Callable[[], Any]) -> Any:
     """Run an action; our errors become one line on stderr and an exit code, never a traceback."""
     from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
 
+    from .runlock import RunLockBusy
+
     try:
         return action()
+    except RunLockBusy as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_BUSY)
     except AuthError as exc:
         _fail(str(exc), EXIT_AUTH)
     except ConfigError as exc:

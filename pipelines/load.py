@@ -20,6 +20,7 @@ from .descriptions import describe_loaded_tables
 from .runtime import (DEFAULT_DATABASE, append_only, can_merge, loader_file_format, make_pipeline,
                       missing_destination_config)
 from .session_record import pending_sessions, read_book, sessions_of_loads
+from .webhook_events import load_webhook_events
 
 SESSIONS_PER_LOAD = 250
 _ERROR_ORDER = ("failed", "not_found", "deleted", "not_requested", "pending")
@@ -111,6 +112,7 @@ def run_load(
                 info = load_sessions(pipeline, chunk, readers, options)
                 load_ids += info.loads_ids
                 rows.update(row_counts(pipeline))
+        rows.update(load_webhook_events(pipeline, load_ids, pii=pii))  # notifications from `serve` (issue 11)
     describe_loaded_tables(pipeline)  # COMMENT ON every raw table and column (pipelines/descriptions.py)
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
