@@ -60,13 +60,17 @@ def model_column_doc(models: Dict[str, Any], name: str, column: str) -> Optional
 
 def raw_comments(columns: Dict[str, List[str]], schema: str = RAW_SCHEMA) -> List[Tuple[str, str, str]]:
     """(kind, qualified name, description) for the contract tables and columns present in `columns`."""
+    from . import webhook_events
+
     out = []
     for table, names in columns.items():
-        if table not in TABLES:
+        if table not in TABLES and table != webhook_events.TABLE:
             continue
-        out.append(("table", f"{_q(schema)}.{_q(table)}", TABLES[table].doc))
+        table_doc = TABLES[table].doc if table in TABLES else webhook_events.DOC
+        out.append(("table", f"{_q(schema)}.{_q(table)}", table_doc))
         for column in names:
-            doc = _raw_column_doc(table, column)
+            doc = webhook_events.COLUMN_DOCS.get(column) if table == webhook_events.TABLE else None
+            doc = doc or _raw_column_doc(table, column)
             if doc:
                 out.append(("column", f"{_q(schema)}.{_q(table)}.{_q(column)}", doc))
     return out

@@ -21,6 +21,18 @@ SCHEMA = pa.schema([
     ("insights_available", pa.bool_()),
     ("account_statuses", pa.list_(_ACCOUNT_STATUS)), ("body", pa.string()),
 ])
+# What the table and its columns mean (COMMENT ON, with the raw tables: pipelines/descriptions.py).
+DOC = "one row per FinBox webhook notification `bankconnect serve` stored, loaded by the next `bankconnect load`"
+COLUMN_DOCS = {
+    "event_id": "the notification's number in the receiver's inbox (increasing, unique per database)",
+    "session_id": "the BankConnect session the notification is about",
+    "event_name": "ENRICHMENT_NOTIFICATION (processing ended: queues a load), "
+                  "SESSION_REQUIREMENT_COMPLETION_NOTIFICATION, SESSION_EXPIRY_NOTIFICATION, or any other name as sent",
+    "received_at": "when the receiver stored the notification (UTC), before it answered 2xx",
+    "insights_available": "the notification's insights_available flag",
+    "account_statuses": "each account's account_id, account_status (completed/failed) and error_code",
+    "body": "the notification as received (JSON text), personal data treated per --pii",
+}
 _PERSONAL_ACCOUNT_KEYS = ("name", "account_number")  # treated like accounts.name / accounts.account_number
 # Documented fields that hold no personal data although their key reads like it ("bank_name"), and
 # file names, which are scrubbed as notes (like statements.upload_file_name) rather than dropped.

@@ -123,6 +123,11 @@ def test_session_notified_again_after_its_load_is_fetched_again(failed_sessions,
     assert fetched_sessions(api) == Counter({"s-again": 2})
     assert query(db_path, "select event_name, count(*) from bankconnect.webhook_events group by 1 order by 1") == [
         (EVENT_KINDS[0], 3), (EVENT_KINDS[2], 1), ("SOMETHING_NEW", 1)]
+    # the table says what it is, and so does every column (COMMENT ON, like the other raw tables)
+    assert query(db_path, "select comment from duckdb_tables() where table_name = 'webhook_events'")[0][0].startswith(
+        "one row per FinBox webhook notification")
+    assert query(db_path, "select column_name from duckdb_columns() where table_name = 'webhook_events' "
+                          "and (comment is null or comment = '')") == []
 
 
 def test_serve_load_every_loads_the_queue_itself(failed_sessions, db_path):
