@@ -41,16 +41,16 @@ def cpu_bound_window(limiter: ConcurrencyLimiter, clock: FakeClock, per_answer: 
         limiter.release(CLEAN, 0)
 
 
-def test_limit_grows_by_one_per_clean_window_up_to_the_ceiling():
+def test_limit_doubles_per_faster_window_up_to_the_ceiling():
     clock = FakeClock()
     limiter = ConcurrencyLimiter(floor=1, ceiling=5, initial=2, clock=clock)
     limits = []
     for _ in range(5):
         latency_bound_window(limiter, clock)
         limits.append(limiter.limit)
-    assert limits == [3, 4, 5, 5, 5]
+    assert limits == [4, 5, 5, 5, 5]
     stats = limiter.stats()
-    assert (stats.peak_limit, stats.peak_in_flight, stats.answers) == (5, 5, 2 + 3 + 4 + 5 + 5)
+    assert (stats.peak_limit, stats.peak_in_flight, stats.answers) == (5, 5, 2 + 4 + 5 + 5 + 5)
     assert (stats.throttled, stats.timeouts, stats.decreases) == (0, 0, 0)
 
 
@@ -61,8 +61,22 @@ def test_limit_holds_while_throughput_does_not_grow_then_probes_one_step():
     for _ in range(REPROBE_AFTER + 2):
         cpu_bound_window(limiter, clock)
         limits.append(limiter.limit)
-    # the first window sets the best rate (10 answers/s) and grows; none after it is faster
-    assert limits == [5] * (REPROBE_AFTER + 1) + [6]
+    # the first window sets the best rate (10 answers/s) and doubles; none after it is faster, which
+    # ends the doubling: the probe after REPROBE_AFTER flat windows adds one
+    assert limits == [8] * (REPROBE_AFTER + 1) + [9]
+
+
+def test_after_a_cut_the_limit_grows_by_one_per_faster_window():
+    clock = FakeClock()
+    limiter = ConcurrencyLimiter(floor=1, ceiling=32, initial=8, clock=clock)
+    assert limiter.acquire(timeout=0)
+    limiter.release(THROTTLED, 0)
+    assert limiter.limit == 4
+    limits = []
+    for _ in range(3):
+        latency_bound_window(limiter, clock)
+        limits.append(limiter.limit)
+    assert limits == [5, 6, 7]
 
 
 def test_throttle_halves_at_once_and_once_per_episode():

@@ -3,9 +3,11 @@
 Pure and dependency-free (no dlt, no requests): fetch threads call `acquire()` before a request and
 `release(outcome, nbytes)` with its answer; whoever reads the fetched document calls `consumed(nbytes)`.
 
-The limit grows by one after each window of clean answers (a window is as many answers as the limit)
-while the window's throughput beats the best seen so far by 5% (after 8 flat windows it tries one
-step up anyway), as TCP grows its window once per round trip; it halves at once on a throttled answer (429, 503) or a timeout, at most once per window (the
+The limit grows after each window of clean answers (a window is as many answers as the limit) while
+the window's throughput beats the best seen so far by 5%: it doubles until the first window that is
+not faster or the first cut (slow start, so a high-latency API is covered within a few round trips),
+then grows by one (after 8 flat windows it tries one step up anyway), as TCP grows its window once
+per round trip; it halves at once on a throttled answer (429, 503) or a timeout, at most once per window (the
 requests already in flight when it halved were sent at the old limit, so their throttles say nothing
 new). It stays between `floor` and `ceiling`; floor == ceiling pins it (`--workers N`).
 """
@@ -81,6 +83,7 @@ class ConcurrencyLimiter:
         self._grace = 0  # answers still due from requests sent before the last cut
         self._peak_limit, self._peak_in_flight, self._peak_waiting = self._limit, 0, 0
         self._answers = self._throttled = self._timeouts = self._decreases = self._flat_windows = 0
+        self._slow_start = True  # double per faster window until the first flat window or cut, as TCP does
         self._new_window(best=None)
 
     # --- the fetch side -------------------------------------------------------------------------
@@ -160,6 +163,7 @@ class ConcurrencyLimiter:
             return
         self._limit = max(self.floor, int(self._limit * self._decrease))
         self._decreases += 1
+        self._slow_start = False
         self._grace = self._in_flight
         self._new_window(best=None)
 
@@ -169,8 +173,12 @@ class ConcurrencyLimiter:
         rate = self._clean_in_window / elapsed
         best = self._best_rate
         self._flat_windows += 1
-        if best is None or rate > best * (1 + self._min_gain) or self._flat_windows > REPROBE_AFTER:
-            self._limit = min(self._limit + 1, self.ceiling)
+        faster = best is None or rate > best * (1 + self._min_gain)
+        if not faster:
+            self._slow_start = False
+        if faster or self._flat_windows > REPROBE_AFTER:
+            grown = self._limit * 2 if self._slow_start else self._limit + 1
+            self._limit = min(grown, self.ceiling)
             self._peak_limit = max(self._peak_limit, self._limit)
             best, self._flat_windows = rate, 0
         self._new_window(best=best)
