@@ -21,7 +21,7 @@ TXN = ("STRUCT(hash VARCHAR, date VARCHAR, transaction_type VARCHAR, amount DECI
        "unclean_merchant VARCHAR))")
 ACCOUNTS = f"STRUCT(account_id VARCHAR, data STRUCT(transactions {TXN}[], eod_balances JSON))[]"
 ACCOUNTS_4 = (f"STRUCT(account_id VARCHAR, data STRUCT(transactions {TXN}[], eod_balances JSON, "
-              f"monthly_analysis JSON, predictors JSON))[]")
+              f"monthly_analysis MAP(VARCHAR, MAP(VARCHAR, VARCHAR)), predictors MAP(VARCHAR, VARCHAR)))[]")
 
 SQL = """
 create table raw as
@@ -75,27 +75,23 @@ with acc as (
     select r.session_id, a.account_id, a.data.monthly_analysis as ma
     from raw r, unnest(r.accounts) as u(a)
 ), metrics as (
-    select session_id, account_id, unnest(json_keys(ma)) as metric, ma from acc
+    select session_id, account_id, unnest(map_entries(ma)) as m from acc
 ), months as (
-    select session_id, account_id, metric, json_extract(ma, '$."' || metric || '"') as by_month from metrics
-), labels as (
-    select session_id, account_id, metric, by_month, unnest(json_keys(by_month)) as label from months
+    select session_id, account_id, m.key as metric, unnest(map_entries(m.value)) as v from metrics
 )
-select session_id, account_id, cast(try_strptime(label, '%b-%Y') as DATE) as month, metric,
-       try_cast(json_extract_string(by_month, '$."' || label || '"') as DOUBLE) as value
-from labels;
+select session_id, account_id, cast(try_strptime(v.key, '%b-%Y') as DATE) as month, metric,
+       try_cast(v.value as DOUBLE) as value
+from months;
 
 create table predictors as
 with acc as (
     select r.session_id, a.account_id, a.data.predictors as p
     from raw r, unnest(r.accounts) as u(a)
-), names as (
-    select session_id, account_id, p, unnest(json_keys(p)) as name from acc
+), entries as (
+    select session_id, account_id, unnest(map_entries(p)) as e from acc
 )
-select session_id, account_id, name,
-       try_cast(json_extract_string(p, '$."' || name || '"') as DOUBLE) as value,
-       json_extract_string(p, '$."' || name || '"') as value_text
-from names;
+select session_id, account_id, e.key as name, try_cast(e.value as DOUBLE) as value, e.value as value_text
+from entries;
 """
 
 

@@ -208,7 +208,28 @@ class Bench:
                              failed="FAILED")
         self.log(f"(b) {ref.seconds:.1f} s")
         self.report.rows.append(self.b_row)
+        self.measure_b4(files)
         self.measure_naive(ids_n, url)
+
+    def measure_b4(self, files: Path) -> None:
+        """The 4-table floor: DuckDB alone into transactions, eod_balances, monthly_analysis, predictors."""
+        a = self.args
+        (files.parent / "ref4.duckdb").unlink(missing_ok=True)
+        ref = self.child("b4-reference", [PY, "-m", "benchmarks.reference", "--files-list", str(files),
+                                          "--db", str(files.parent / "ref4.duckdb"), "--tables", "4"], a.cap)
+        if not ref.ok:
+            self.report.rows.append(Row("(b4) DuckDB SQL, the 4 largest tables (floor)", a.n, None,
+                                        note=ref.describe_failure(), failed="FAILED"))
+            return
+        rows = ref.json()["rows"]
+        self.report.rows.append(Row("(b4) DuckDB SQL, the 4 largest tables (floor)", a.n, ref.seconds,
+                                    sum(rows.values()), ref.peak_rss,
+                                    ", ".join(f"{k} {v:,}" for k, v in rows.items()), cpu=ref.cpu))
+        if self.a_row.seconds:
+            ratio = self.a_row.seconds / ref.seconds
+            self.report.targets.append(Target(f"(a) <= 1.1 x (b4) at N={a.n}",
+                                              f"{self.a_row.seconds:.1f} s / {ref.seconds:.1f} s = {ratio:.2f}x",
+                                              ratio <= 1.1))
 
     def measure_naive(self, ids_n: Path, url: str) -> None:
         a = self.args
@@ -366,8 +387,9 @@ class Bench:
         size = state_file.stat().st_size if state_file.exists() else None
         self.results.setdefault("state_bytes", {})[known] = size
         self.report.rows.append(Row("dlt pipeline state (state.json)", known, None, None, None, note=(
-            f"{fmt_bytes(size) if size is not None else 'missing'}; the sessions record as the earlier "
-            f"releases kept it in the state: {fmt_bytes(legacy_state_bytes(known))} for as many sessions")))
+            f"{size:,} bytes" if size is not None else "missing") + (
+            f"; the sessions record as the earlier releases kept it in the state: "
+            f"{legacy_state_bytes(known):,} bytes for as many sessions")))
 
     # --- targets -------------------------------------------------------------------------------
 
@@ -403,7 +425,7 @@ class Bench:
             t.append(Target(f"peak RSS of (a) at N={a.n_large} <= 1.5 x N={a.n}", why, False if not lr.seconds else None))
         for known, size in sorted(self.results.get("state_bytes", {}).items()):
             t.append(Target(f"dlt pipeline state < 64 KB at {known:,} known sessions",
-                            fmt_bytes(size) if size is not None else "missing", size is not None and size < 65536))
+                            f"{size:,} bytes" if size is not None else "missing", size is not None and size < 65536))
         rr = self.rerun_row
         if rr.seconds is not None:
             clean = not any(v for v in getattr(self, "rerun_fetched", {}).values())
