@@ -138,3 +138,9 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def median_run(runs: List[tuple]) -> tuple:
+    """The (result, ...) whose wall time is the median of the successful runs (else the first run)."""
+    ok = sorted((r for r in runs if r[0].ok), key=lambda r: r[0].seconds)
+    return ok[(len(ok) - 1) // 2] if ok else runs[0]

@@ -1,5 +1,5 @@
 """`bankconnect models` as the store grows: 100 new sessions on top of N stored (incremental, and --full-refresh)
-against the same 100 into an empty database. Part of `make bench`; alone: `python -m benchmarks.models_growth`."""
+against the same 100 into an empty database. Part of `make bench` (`--models-stored`, `--models-new`)."""
 
 from __future__ import annotations
 
@@ -75,17 +75,3 @@ def _models(bench: Any, label: str, n: int, db: Path, extra: Optional[List[str]]
     how = first[first.index("(incremental"):].strip("()") if "(incremental" in first else "full build"
     note = (f"build {inner.group(1)} s; " if inner else "") + how
     return Row(label, n, result.seconds, None, result.peak_rss, note, cpu=result.cpu)
-
-
-def main() -> None:
-    from .run import Bench, parse_args
-
-    args = parse_args()
-    bench = Bench(args)
-    bench.out.mkdir(parents=True, exist_ok=True)
-    bench.report.rows += measure_models_growth(bench, args.models_stored, args.models_new)
-    print(bench.report.markdown())
-
-
-if __name__ == "__main__":
-    main()

@@ -12,14 +12,11 @@ import sys
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, List, Optional
+from typing import Any, Iterator, List, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-from .measure import ChildResult
+from .measure import ChildResult, median_run
 from .report import Row, Target
-
-if TYPE_CHECKING:
-    from .run import Bench
 
 RATIO_TARGET = 2.5
 DSN_VARIABLES = ("BANKCONNECT_BENCH_POSTGRES_DSN", "BANKCONNECT_TEST_POSTGRES_DSN")
@@ -50,9 +47,8 @@ def scratch_database(dsn: str) -> Iterator[str]:
         admin.close()
 
 
-def measure_postgres(bench: "Bench", ids_file: Path, n: int, url: str) -> None:
+def measure_postgres(bench: Any, ids_file: Path, n: int, url: str) -> None:
     """Rows and a target comparing PostgreSQL with DuckDB on the first `n` sessions (median of --repeat)."""
-    from .run import _median_run
 
     dsn = configured_dsn(bench.args.postgres_dsn)
     what = f"PostgreSQL <= {RATIO_TARGET} x DuckDB at N={n}"
@@ -69,8 +65,8 @@ def measure_postgres(bench: "Bench", ids_file: Path, n: int, url: str) -> None:
         db = bench.fresh(f"pg-duckdb-{i + 1}") / "bank.duckdb"
         duck.append((bench.load(f"DuckDB N={n}, run {i + 1}", ids_file, db, url), db))
         pg.append((_postgres_load(bench, f"PostgreSQL N={n}, run {i + 1}", ids_file, url, dsn), None))
-    duck_result, db = _median_run(duck)
-    pg_result, _ = _median_run(pg)
+    duck_result, db = median_run(duck)
+    pg_result, _ = median_run(pg)
     duck_row = bench.loader_row("pg_duckdb", "DuckDB, same sessions as PostgreSQL", n, duck_result, db)
     duck_row.note += _median_note([r for r, _ in duck])
     pg_row = _postgres_row(pg_result, n, [r for r, _ in pg])
@@ -84,7 +80,7 @@ def measure_postgres(bench: "Bench", ids_file: Path, n: int, url: str) -> None:
         bench.report.targets.append(Target(what, "not measured: a load failed", False))
 
 
-def _postgres_load(bench: "Bench", name: str, ids_file: Path, url: str, dsn: str) -> ChildResult:
+def _postgres_load(bench: Any, name: str, ids_file: Path, url: str, dsn: str) -> ChildResult:
     folder = bench.fresh(name.replace(" ", "-").replace("=", ""))
     cmd = [sys.executable, "-m", "pipelines.cli", "load", "--sessions-file", str(ids_file), "--destination", "postgres",
            "--base-url", url, "--json"]

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from .measure import ChildResult, run_child
+from .measure import ChildResult, median_run, run_child
 from .postgres import measure_postgres
 from .payloads import API_KEY, FULL, MINIMAL, SERVER_HASH, TINY, PayloadSet, ensure_payloads, request_counts, serve
 from .report import GIB, Report, Row, Target, fmt_bytes, profile_lines
@@ -68,12 +68,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         args.naive_n = args.naive_n or 10
     args.naive_n = min(args.naive_n or args.n, args.n)
     return args
-
-
-def _median_run(runs: List[tuple]) -> tuple:
-    """The (result, ...) whose wall time is the median of the successful runs (else the first run)."""
-    ok = sorted((r for r in runs if r[0].ok), key=lambda r: r[0].seconds)
-    return ok[(len(ok) - 1) // 2] if ok else runs[0]
 
 
 class Bench:
@@ -174,7 +168,7 @@ class Bench:
         for i in range(a.repeat):
             db = self.fresh(f"a-n-{i + 1}") / "bank.duckdb"
             runs.append((self.load(f"(a) load N, run {i + 1}", ids_n, db, url), db))
-        result, db = _median_run(runs)
+        result, db = median_run(runs)
         row = self.loader_row("a", "(a) `bankconnect load`, all tables", a.n, result, db)
         row.peak_rss = max(r.peak_rss for r, _ in runs)
         if len(runs) > 1:
@@ -192,7 +186,7 @@ class Bench:
             (files.parent / "ref.duckdb").unlink(missing_ok=True)
             refs.append((self.child(f"b-reference-{i + 1}", [PY, "-m", "benchmarks.reference", "--files-list", str(files),
                                                               "--db", str(files.parent / "ref.duckdb")], a.cap), None))
-        ref, _ = _median_run(refs)
+        ref, _ = median_run(refs)
         if ref.ok:
             rows = ref.json()["rows"]
             self.b_row = Row("(b) DuckDB SQL over the JSON files (floor)", a.n, ref.seconds, sum(rows.values()),

@@ -318,7 +318,7 @@ def format_summary(summary: Any) -> str:
         lines.append("  sessions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.sessions.items())))
     if summary.rows:
         lines.append("  rows:     " + ", ".join(f"{k} {v:,}" for k, v in summary.rows.items()))
-    fetching = getattr(summary, "fetching", None)
+    fetching = summary.fetching
     if fetching and fetching.get("concurrency_reached"):
         lines.append(f"  fetching: up to {fetching['concurrency_reached']} requests in flight, "
                      f"{fetching['throttled']} throttled (429/503), {fetching['timeouts']} timed out")

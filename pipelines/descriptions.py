@@ -98,7 +98,7 @@ def comment_statements(comments: Iterable[Tuple[str, str, str]]) -> List[str]:
 
 def describe_models(con: Any, result: Any) -> Any:
     """Comment every model of `result.schema`, every raw table and their columns (DuckDB or psycopg2); returns result."""
-    from .models import discover_models
+    from .model_defs import discover_models
 
     postgres = not hasattr(con, "sql")
     cursor = con.cursor() if postgres else con

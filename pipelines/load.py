@@ -91,9 +91,8 @@ def run_load(
         sessions_per_load: sessions per dlt load package (memory and durability per step).
         credentials: the API key and server hash (default: dlt config / secrets).
 
-    Raises:
-        ConfigError: bad ids, base URL or missing credentials. AuthError: credentials refused.
-        LoadError: the destination did not take the data.
+    Raises: ConfigError (bad ids, base URL, missing credentials), AuthError (credentials refused),
+        LoadError (the destination did not take the data).
     """
     started = time.perf_counter()
     ids = valid_session_ids(session_ids)
@@ -101,8 +100,7 @@ def run_load(
     outcomes: List[SessionOutcome] = []
     limiter = fetch_limiter(workers or _configured("workers"), _configured("max_workers") or DEFAULT_MAX_WORKERS)
     options = _source_options(base_url, limiter, pii, keep_raw, credentials, outcomes.append, on_session)
-    rows: Counter = Counter()
-    load_ids: List[str] = []
+    rows, load_ids = Counter(), []  # type: Counter, List[str]
     with load_errors(destination):
         todo = sessions_to_fetch(pipeline, ids)
         with reader_pool(pipeline, processes, len(todo)) as readers:
@@ -116,9 +114,7 @@ def run_load(
     describe_loaded_tables(pipeline)  # COMMENT ON every raw table and column (pipelines/descriptions.py)
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
-    summary = summarise(where, outcomes, rows, load_ids, started)
-    summary.fetching = fetch_figures(limiter)
-    return summary
+    return summarise(where, outcomes, rows, load_ids, started, fetching=fetch_figures(limiter))
 
 
 def sessions_to_fetch(pipeline: Any, ids: List[str]) -> List[str]:
@@ -191,7 +187,7 @@ def load_errors(destination: Optional[str]) -> Iterator[None]:
 
 
 def summarise(where: str, outcomes: List[SessionOutcome], rows: Dict[str, int], load_ids: List[str],
-              started: float) -> LoadSummary:
+              started: float, fetching: Optional[Dict[str, int]] = None) -> LoadSummary:
     """A LoadSummary: sessions by status, problems worst first, rows per table, time since `started`."""
     problems = sorted((o for o in outcomes if o.status != COMPLETED),
                       key=lambda o: (_ERROR_ORDER.index(o.status) if o.status in _ERROR_ORDER else 9, o.session_id))
@@ -200,7 +196,7 @@ def summarise(where: str, outcomes: List[SessionOutcome], rows: Dict[str, int], 
         sessions=dict(Counter(o.status for o in outcomes)),
         problems=[{"session_id": o.session_id, "status": o.status, "error_code": o.error_code,
                    "error_message": o.error_message} for o in problems],
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, fetching=fetching or {},
     )
 
 
