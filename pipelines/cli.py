@@ -219,7 +219,9 @@ def demo(duckdb_path: str, sessions: int, seed: int) -> None:
     """
     from .demo import format_demo, run_demo
 
-    result = _run(lambda: run_demo(duckdb_path, sessions=sessions, seed=seed, echo=click.echo))
+    # like any other run: one at a time per database, recorded for `bankconnect status`
+    result = _locked("demo", duckdb_path, None, 0.0, lambda _: run_demo(duckdb_path, sessions=sessions, seed=seed,
+                                                                         echo=click.echo))
     click.echo(format_demo(result))
 
 
