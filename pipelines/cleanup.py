@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator, List, Sequence
+from typing import Any, List, Sequence
 
 from sources.bankconnect.tables import SESSION_DATA_TABLES
 
-from .runtime import can_merge
+from .runtime import can_merge, id_chunks, placeholders
 
-IDS_PER_STATEMENT = 500
 # Sessions whose replaced rows a load leaves to clean: written before the load, removed after the
 # clean-up, so a run killed in between is finished by the next one (`finish_cleanup`).
 _OWED = "cleanup-owed.json"
@@ -33,16 +32,19 @@ def remove_replaced_rows(pipeline: Any, session_ids: Sequence[str]) -> int:
         sessions = client.make_qualified_table_name("sessions")
         for table in (t for t in SESSION_DATA_TABLES if t in present):
             name = client.make_qualified_table_name(table)
-            for chunk in _chunks(session_ids):
+            for chunk in id_chunks(session_ids):
                 deleted += _rowcount(client.execute_sql(
-                    f"delete from {name} where session_id in ({_marks(chunk)}) and exists (select 1 from "
+                    f"delete from {name} where session_id in ({placeholders(chunk)}) and exists (select 1 from "
                     f"{sessions} as s where s.session_id = {name}.session_id and s.data_load_id is not null "
                     f"and s.data_load_id <> {name}._dlt_load_id)", *chunk))
     return deleted
 
 
 def owe_cleanup(pipeline: Any, session_ids: Sequence[str]) -> None:
-    """Note (durably) that these sessions' replaced rows must go once the coming load is in."""
+    """Note (durably) that these sessions' replaced rows must go once the coming load is in (nothing
+    to note for no session, or where loads only append: see `remove_replaced_rows`)."""
+    if not session_ids or not can_merge(pipeline):
+        return
     path = Path(pipeline.working_dir) / _OWED
     owed = sorted(set(session_ids) | set(_owed(path)))
     tmp = path.with_suffix(".tmp")
@@ -77,9 +79,9 @@ def purge_sessions(pipeline: Any, session_ids: List[str]) -> int:
         for table in SESSION_DATA_TABLES:
             if table in present:
                 name = client.make_qualified_table_name(table)
-                for chunk in _chunks(session_ids):
+                for chunk in id_chunks(session_ids):
                     deleted += _rowcount(client.execute_sql(
-                        f"delete from {name} where session_id in ({_marks(chunk)})", *chunk))
+                        f"delete from {name} where session_id in ({placeholders(chunk)})", *chunk))
     return deleted
 
 
@@ -88,16 +90,6 @@ def _owed(path: Path) -> List[str]:
         return list(json.loads(path.read_text()))
     except (FileNotFoundError, ValueError):
         return []
-
-
-def _chunks(ids: Sequence[str]) -> Iterator[List[str]]:
-    ids = list(ids)
-    for i in range(0, len(ids), IDS_PER_STATEMENT):
-        yield ids[i:i + IDS_PER_STATEMENT]
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 def _rowcount(result: Any) -> int:

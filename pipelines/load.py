@@ -111,7 +111,8 @@ def run_load(
                 load_ids += info.loads_ids
                 rows.update(row_counts(pipeline))
         rows.update(load_webhook_events(pipeline, load_ids, pii=pii))  # notifications from `serve` (issue 11)
-    describe_loaded_tables(pipeline)  # COMMENT ON every raw table and column (pipelines/descriptions.py)
+    if load_ids:  # a run that loaded nothing leaves the database as it was
+        describe_loaded_tables(pipeline)  # COMMENT ON every raw table and column (pipelines/descriptions.py)
     if purge_deleted:
         purge_sessions(pipeline, [o.session_id for o in outcomes if o.status == DELETED])
     return summarise(where, outcomes, rows, load_ids, started, fetching=fetch_figures(limiter))
@@ -141,15 +142,14 @@ def finish_unfinished_loads(pipeline: Any) -> List[str]:
 def load_sessions(pipeline: Any, session_ids: List[str], readers: Any, options: Dict[str, Any]) -> Any:
     """One load package: fetch and read the sessions, load them, remove the rows they replaced."""
     book = read_book(pipeline, session_ids)
-    replaced = [sid for sid in session_ids if book.has_rows(sid)]
+    replaced = book.with_rows(session_ids)
     # the run decided the readers and the sessions to fetch: the source does neither again
     source = _make_source(session_ids=session_ids, readers=readers, processes=0, known=book.entries(), **options)
     if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
         append_only(source)
     elif not replaced:
         append_new_sessions(source, book, session_ids)
-    if replaced and can_merge(pipeline):
-        owe_cleanup(pipeline, replaced)
+    owe_cleanup(pipeline, replaced)
     info = pipeline.run(source, loader_file_format=loader_file_format(pipeline))
     finish_cleanup(pipeline)
     return info

@@ -44,7 +44,7 @@ def run_rebuild(duckdb_path: str, session_ids: Iterable[str] = (), *, pii: Optio
     pipeline, where = make_pipeline(duckdb_path)
     book = read_book(pipeline, ids)
     options["known"] = book.entries()
-    owe_cleanup(pipeline, [sid for sid in ids if book.has_rows(sid)])
+    owe_cleanup(pipeline, book.with_rows(ids))
     try:
         info = pipeline.run(bankconnect_replay(**options), loader_file_format="parquet")
     except PipelineStepFailed as exc:

@@ -8,7 +8,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 from sources.bankconnect.settings import PIPELINE_NAME, RAW_SCHEMA as DATASET  # noqa: F401 (names live there)
@@ -74,6 +74,21 @@ def destination_state_dir(destination: str) -> Path:
     base = Path(data_dir).expanduser() / "pipelines" if data_dir else Path.home() / ".bankconnect" / "pipelines"
     safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", destination)
     return base / f"{safe_name}-{_target_hash(destination)}"
+
+
+IDS_PER_STATEMENT = 500  # session ids per `in (...)` list in SQL sent through dlt's sql_client
+
+
+def id_chunks(ids: Sequence[str]) -> Iterator[List[str]]:
+    """Session ids in lists of at most IDS_PER_STATEMENT, for `session_id in (...)` statements."""
+    ids = list(ids)
+    for i in range(0, len(ids), IDS_PER_STATEMENT):
+        yield ids[i:i + IDS_PER_STATEMENT]
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    """`%s, %s, ...`, one per value (dlt's sql_client takes them on every destination)."""
+    return ", ".join(["%s"] * len(values))
 
 
 def can_merge(pipeline: Any) -> bool:

@@ -9,7 +9,8 @@ from typing import Any, Iterable, List, Sequence
 from sources.bankconnect.bookkeeping import RECORD_COLUMNS, SessionBook
 from sources.bankconnect.settings import FAILED, RETRY_FAILURE_CODES, RETRY_STATUSES
 
-IDS_PER_QUERY = 500  # session ids per `in (...)` list
+from .runtime import id_chunks, placeholders
+
 _synced: "weakref.WeakSet[Any]" = weakref.WeakSet()  # pipelines already asked to restore from the destination
 
 
@@ -17,8 +18,8 @@ def pending_sessions(pipeline: Any) -> List[str]:
     """Sessions an earlier run left not ready or failed transiently (picked up without being told)."""
     statuses, codes = sorted(RETRY_STATUSES), sorted(RETRY_FAILURE_CODES)
     candidates = [r[0] for r in _query(
-        pipeline, f"select distinct session_id from {{sessions}} where status in ({_marks(statuses)}) "
-                  f"or (status = %s and error_code in ({_marks(codes)}))", *statuses, FAILED, *codes)]
+        pipeline, f"select distinct session_id from {{sessions}} where status in ({placeholders(statuses)}) "
+                  f"or (status = %s and error_code in ({placeholders(codes)}))", *statuses, FAILED, *codes)]
     # where a destination only appends, an older row may be pending and the current one not
     return read_book(pipeline, candidates).pending()
 
@@ -27,9 +28,8 @@ def read_book(pipeline: Any, session_ids: Sequence[str]) -> SessionBook:
     """What the `sessions` table records of these sessions (those without a row are new)."""
     rows: List[tuple] = []
     columns = ", ".join(RECORD_COLUMNS)
-    for i in range(0, len(session_ids), IDS_PER_QUERY):
-        chunk = list(session_ids[i:i + IDS_PER_QUERY])
-        rows += _query(pipeline, f"select {columns} from {{sessions}} where session_id in ({_marks(chunk)})", *chunk)
+    for chunk in id_chunks(session_ids):
+        rows += _query(pipeline, f"select {columns} from {{sessions}} where session_id in ({placeholders(chunk)})", *chunk)
     return SessionBook.from_rows(rows)
 
 
@@ -39,7 +39,7 @@ def sessions_of_loads(pipeline: Any, load_ids: Iterable[str]) -> List[str]:
     if not loads:
         return []
     return sorted(r[0] for r in _query(
-        pipeline, f"select distinct session_id from {{sessions}} where _dlt_load_id in ({_marks(loads)})", *loads))
+        pipeline, f"select distinct session_id from {{sessions}} where _dlt_load_id in ({placeholders(loads)})", *loads))
 
 
 def has_record(pipeline: Any) -> bool:
@@ -59,7 +59,3 @@ def _query(pipeline: Any, sql: str, *params: Any) -> List[tuple]:
     with pipeline.sql_client() as client:
         return list(client.execute_sql(sql.format(sessions=client.make_qualified_table_name("sessions")), *params)
                     or [])
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))

@@ -55,9 +55,6 @@ class SessionBook:
                                             last_checked_at=checked, load_id=load)
         return cls(entries)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def entries(self) -> Dict[str, SessionEntry]:
         return dict(self._entries)
 
@@ -69,6 +66,10 @@ class SessionBook:
         """Whether a load already wrote data rows of this session (a re-load replaces them)."""
         entry = self._entries.get(session_id)
         return bool(entry and entry["data_load_id"])
+
+    def with_rows(self, session_ids: Iterable[str]) -> List[str]:
+        """Those of the sessions whose data rows a load already wrote (a new load replaces them)."""
+        return [sid for sid in session_ids if self.has_rows(sid)]
 
     def knows(self, session_id: str) -> bool:
         """Whether the session has a `sessions` row already."""

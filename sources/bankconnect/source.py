@@ -130,13 +130,12 @@ def session_batches(client: Any, session_ids: List[str], *, limiter: Any, proces
     """Fetch the sessions and yield batches {table: Arrow table}; each outcome's `sessions` row from the book."""
     dlt.current.source_state().pop(LEGACY_STATE_KEY, None)  # the table is the record now: keep the state small
     load_id = dlt.current.load_package_state()["load_id"]
-    todo = session_ids
     own_readers = readers is None
     if own_readers:
-        readers = _start_readers(default_processes(len(todo)) if processes is None else processes)
+        readers = _start_readers(default_processes(len(session_ids)) if processes is None else processes)
     batcher = Batcher(batch_rows)
     try:
-        for outcomes, tables in fetch_sessions(client, todo, limiter, treatment, readers):
+        for outcomes, tables in fetch_sessions(client, session_ids, limiter, treatment, readers):
             rows = [book.remember(outcome, load_id) for outcome in outcomes]
             for outcome in outcomes:
                 if on_session is not None:

@@ -20,7 +20,7 @@ import signal
 import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor, wait
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pyarrow as pa
 
