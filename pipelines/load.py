@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 from sources.bankconnect.bookkeeping import SessionBook
 from sources.bankconnect.concurrency import ConcurrencyLimiter, fetch_limiter
 from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
+from sources.bankconnect.feed import package_chunks
 from sources.bankconnect.outcome import SessionOutcome
 from sources.bankconnect.settings import COMPLETED, DEFAULT_MAX_WORKERS, DELETED, SOURCE_NAME
 from sources.bankconnect.validation import session_ids as valid_session_ids
@@ -103,11 +104,13 @@ def run_load(
     rows, load_ids = Counter(), []  # type: Counter, List[str]
     with load_errors(destination):
         todo = sessions_to_fetch(pipeline, ids)
-        with reader_pool(pipeline, processes, len(todo)) as readers:
-            # One load package per chunk of sessions: the destination's work (and memory) per load
-            # stays bounded, and each finished chunk is durable even if a later one fails.
-            for chunk in [todo[i:i + sessions_per_load] for i in range(0, len(todo), sessions_per_load)]:
-                info = load_sessions(pipeline, chunk, readers, options)
+        # One load package per chunk of sessions: the destination's work (and memory) per load
+        # stays bounded, and each finished chunk is durable even if a later one fails. The feed
+        # fetches and reads the next chunk while dlt loads one.
+        chunks = package_chunks(todo, sessions_per_load)
+        with reader_pool(pipeline, processes, len(todo)) as readers, session_feed(chunks, readers) as feed:
+            for chunk in chunks:
+                info = load_sessions(pipeline, chunk, feed, options)
                 load_ids += info.loads_ids
                 rows.update(row_counts(pipeline))
         rows.update(load_webhook_events(pipeline, load_ids, pii=pii))  # notifications from `serve` (issue 11)
@@ -139,12 +142,12 @@ def finish_unfinished_loads(pipeline: Any) -> List[str]:
     return unfinished
 
 
-def load_sessions(pipeline: Any, session_ids: List[str], readers: Any, options: Dict[str, Any]) -> Any:
-    """One load package: fetch and read the sessions, load them, remove the rows they replaced."""
+def load_sessions(pipeline: Any, session_ids: List[str], feed: Any, options: Dict[str, Any]) -> Any:
+    """One load package: take the sessions from the run's feed, load them, remove the rows they replaced."""
     book = read_book(pipeline, session_ids)
     replaced = book.with_rows(session_ids)
     # the run decided the readers and the sessions to fetch: the source does neither again
-    source = _make_source(session_ids=session_ids, readers=readers, processes=0, known=book.entries(), **options)
+    source = _make_source(session_ids=session_ids, feed=feed, processes=0, known=book.entries(), **options)
     if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
         append_only(source)
     elif not replaced:
@@ -170,6 +173,18 @@ def reader_pool(pipeline: Any, processes: Optional[int], sessions: int) -> Itera
     finally:
         if pool is not None:
             pool.close()
+
+
+@contextmanager
+def session_feed(chunks: List[List[str]], readers: Any) -> Iterator[Any]:
+    """The run's feed over its load packages (sources.bankconnect.feed), closed with the run."""
+    from sources.bankconnect.feed import SessionFeed
+
+    feed = SessionFeed(chunks, readers)
+    try:
+        yield feed
+    finally:
+        feed.close()
 
 
 @contextmanager

@@ -39,6 +39,7 @@ def bankconnect_source(
     limiter: Any = None,
     processes: Optional[int] = None,
     readers: Any = None,
+    feed: Any = None,
     batch_rows: int = settings.BATCH_ROWS,
     known: Optional[Mapping[str, SessionEntry]] = None,
     max_attempts: int = settings.REQUEST_MAX_ATTEMPTS,
@@ -65,6 +66,9 @@ def bankconnect_source(
             `readers` are handed over; 0 reads them in the loading process; default: the CPUs (at
             most 4) when there are 100 sessions or more, else 0.
         readers: a `workers.ReaderPool` the caller started for its whole run (and closes).
+        feed: a `feed.SessionFeed` the caller made for its whole run (and closes): these sessions
+            come from it, fetched while the run's previous load package was loading; it takes
+            over this source's client on its first package.
         batch_rows: rows buffered before a batch goes to dlt.
         known: what the `sessions` table records of these sessions (`pipelines.session_record`):
             their first_seen_at and the load whose rows are current carry over to the new row.
@@ -84,7 +88,7 @@ def bankconnect_source(
     client = BankConnectClient(api_key, server_hash, base_url, timeout=timeout, max_attempts=max_attempts,
                                backoff_factor=backoff_factor, max_connections=limiter.ceiling, limiter=limiter)
     return session_resources(client, valid_session_ids(session_ids), limiter=limiter, processes=processes,
-                             readers=readers, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
+                             readers=readers, feed=feed, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
                              treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
 
 
@@ -111,7 +115,7 @@ def bankconnect_replay(
     """
     return session_resources(StoredDocuments(documents or {}), valid_session_ids(session_ids),
                              limiter=ConcurrencyLimiter(floor=1, ceiling=1),
-                             processes=0, readers=None, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
+                             processes=0, readers=None, feed=None, batch_rows=batch_rows, book=SessionBook(dict(known or {})),
                              treatment=Treatment.of(pii, pii_hash_key, keep_raw), on_session=on_session)
 
 
@@ -125,17 +129,20 @@ def session_resources(client: Any, ids: List[str], **options: Any) -> List[Any]:
 
 
 def session_batches(client: Any, session_ids: List[str], *, limiter: Any, processes: Optional[int], readers: Any,
-                    batch_rows: int, book: SessionBook, treatment: Treatment, on_session: OnSession
+                    feed: Any, batch_rows: int, book: SessionBook, treatment: Treatment, on_session: OnSession
                     ) -> Iterator[Dict[str, pa.Table]]:
-    """Fetch the sessions and yield batches {table: Arrow table}; each outcome's `sessions` row from the book."""
+    """Fetch the sessions (or take them from the run's `feed`) and yield batches {table: Arrow table};
+    each outcome's `sessions` row from the book."""
     dlt.current.source_state().pop(LEGACY_STATE_KEY, None)  # the table is the record now: keep the state small
     load_id = dlt.current.load_package_state()["load_id"]
-    own_readers = readers is None
+    own_readers = readers is None and feed is None
     if own_readers:
         readers = _start_readers(default_processes(len(session_ids)) if processes is None else processes)
+    reads = (feed.reads(session_ids, client, limiter, treatment) if feed is not None
+             else fetch_sessions(client, session_ids, limiter, treatment, readers))
     batcher = Batcher(batch_rows)
     try:
-        for outcomes, tables in fetch_sessions(client, session_ids, limiter, treatment, readers):
+        for outcomes, tables in reads:
             rows = [book.remember(outcome, load_id) for outcome in outcomes]
             for outcome in outcomes:
                 if on_session is not None:
@@ -147,7 +154,9 @@ def session_batches(client: Any, session_ids: List[str], *, limiter: Any, proces
         if batch:
             yield batch
     finally:
-        client.close()
+        reads.close()
+        if feed is None:  # a feed owns the client it was given
+            client.close()
         if own_readers:
             readers.close()
 
