@@ -112,20 +112,19 @@ class ConcurrencyLimiter:
             self._waiting_bytes += nbytes
             self._peak_waiting = max(self._peak_waiting, self._waiting_bytes)
             self._learn(outcome)
-            self._cond.notify_all()
+            self._wake()
 
     def attempt(self, outcome: str) -> None:
         """An attempt the HTTP client retried by itself (a 429 it waited out): counted, and a throttle cuts."""
         with self._cond:
             if outcome in (THROTTLED, TIMEOUT):
                 self._count_and_cut(outcome)
-                self._cond.notify_all()
 
     def consumed(self, nbytes: int) -> None:
         """`nbytes` of fetched documents were read (parsed, flattened) and freed."""
         with self._cond:
             self._waiting_bytes = max(self._waiting_bytes - nbytes, 0)
-            self._cond.notify_all()
+            self._wake()
 
     # --- what the run reports -------------------------------------------------------------------
 
@@ -140,6 +139,13 @@ class ConcurrencyLimiter:
                                 self._throttled, self._timeouts, self._decreases, self._peak_waiting)
 
     # --- helpers (called holding the lock) --------------------------------------------------------
+
+    def _wake(self) -> None:
+        """Wake as many waiting requests as there are free slots (waking every waiter for one slot
+        costs dozens of threads a turn on the GIL each time, and the fetch pool holds many)."""
+        free = self._limit - self._in_flight
+        if free > 0 and self._waiting_bytes < self.byte_budget:
+            self._cond.notify(free)
 
     def _has_room(self) -> bool:
         return self._in_flight < self._limit and self._waiting_bytes < self.byte_budget
