@@ -22,7 +22,7 @@ from .fetching import fetch_sessions
 from .outcome import Prepare
 from .workers import Read
 
-AHEAD = 16  # reads (chunks of sessions, see workers.CHUNK) waiting for their package at most
+AHEAD = 4  # reads (chunks of sessions, see workers.CHUNK) waiting for their package at most
 _END = object()  # after the last read of a package
 _POLL = 0.2  # seconds between checks for a close while the queue is full
 
