@@ -166,7 +166,9 @@ def report(main: cProfile.Profile, threads: Dict[str, List[cProfile.Profile]], o
     flatten = cumulative(fetch_stats, "bankconnect/flatten", "flatten_session")
     idle = cumulative(fetch_stats, "~", "<method 'get' of '_queue.SimpleQueue' objects>")
     busy = cumulative(fetch_stats, "concurrent/futures/thread.py", "_worker") - idle
-    waiting = cumulative(main_stats, "concurrent/futures/_base.py", "wait")
+    # the main thread waits for read sessions in the feed's queue (or, fetching itself, on futures)
+    waiting = (cumulative(main_stats, "concurrent/futures/_base.py", "wait")
+               + cumulative(main_stats, "/queue.py", "get"))
     return {
         "fetch_threads.http": get - parse,
         "fetch_threads.json_parse": parse,
