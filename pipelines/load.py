@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Op
 from sources.bankconnect.bookkeeping import SessionBook
 from sources.bankconnect.concurrency import ConcurrencyLimiter, fetch_limiter
 from sources.bankconnect.errors import AuthError, BankConnectError, ConfigError
-from sources.bankconnect.feed import package_chunks
+from sources.bankconnect.feed import SessionFeed, package_chunks
 from sources.bankconnect.outcome import SessionOutcome
 from sources.bankconnect.settings import COMPLETED, DEFAULT_MAX_WORKERS, DELETED, SOURCE_NAME
 from sources.bankconnect.validation import session_ids as valid_session_ids
@@ -146,8 +146,8 @@ def load_sessions(pipeline: Any, session_ids: List[str], feed: Any, options: Dic
     """One load package: take the sessions from the run's feed, load them, remove the rows they replaced."""
     book = read_book(pipeline, session_ids)
     replaced = book.with_rows(session_ids)
-    # the run decided the readers and the sessions to fetch: the source does neither again
-    source = _make_source(session_ids=session_ids, feed=feed, processes=0, known=book.entries(), **options)
+    # the run decided the readers and the sessions to fetch: the source takes them from the feed
+    source = _make_source(session_ids=session_ids, feed=feed, known=book.entries(), **options)
     if not can_merge(pipeline):  # plain files: every load appends (docs/warehouses.md)
         append_only(source)
     elif not replaced:
@@ -178,8 +178,6 @@ def reader_pool(pipeline: Any, processes: Optional[int], sessions: int) -> Itera
 @contextmanager
 def session_feed(chunks: List[List[str]], readers: Any) -> Iterator[Any]:
     """The run's feed over its load packages (sources.bankconnect.feed), closed with the run."""
-    from sources.bankconnect.feed import SessionFeed
-
     feed = SessionFeed(chunks, readers)
     try:
         yield feed

@@ -143,9 +143,8 @@ class ConcurrencyLimiter:
     def _wake(self) -> None:
         """Wake as many waiting requests as there are free slots (waking every waiter for one slot
         costs dozens of threads a turn on the GIL each time, and the fetch pool holds many)."""
-        free = self._limit - self._in_flight
-        if free > 0 and self._waiting_bytes < self.byte_budget:
-            self._cond.notify(free)
+        if self._has_room():
+            self._cond.notify(self._limit - self._in_flight)
 
     def _has_room(self) -> bool:
         return self._in_flight < self._limit and self._waiting_bytes < self.byte_budget
