@@ -53,9 +53,16 @@ def has_record(pipeline: Any) -> bool:
 
 
 def _query(pipeline: Any, sql: str, *params: Any) -> List[tuple]:
-    """Rows of a query over the `sessions` table (`{sessions}` in `sql`); none before the first load."""
+    """Rows of a query over the `sessions` table (`{sessions}` in `sql`); none before the first load,
+    nor when the database was deleted after it (dlt's working folder still remembers the table: the
+    next load creates it again)."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
     if not has_record(pipeline):
         return []
     with pipeline.sql_client() as client:
-        return list(client.execute_sql(sql.format(sessions=client.make_qualified_table_name("sessions")), *params)
-                    or [])
+        try:
+            return list(client.execute_sql(sql.format(sessions=client.make_qualified_table_name("sessions")),
+                                           *params) or [])
+        except DatabaseUndefinedRelation:
+            return []

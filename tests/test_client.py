@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from requests import Response
 
 from sources.bankconnect.client import BankConnectClient
 from sources.bankconnect.concurrency import ConcurrencyLimiter
@@ -88,6 +89,24 @@ def test_retries_exhausted_is_a_recorded_failure(api):
     assert (outcome.status, outcome.error_code) == ("failed", "RETRIES_EXHAUSTED")
     assert api.hits["/bank-connect/v1/session_data/s1/insights/"] == 3
     assert outcome.should_retry
+
+
+def test_a_body_is_read_a_mebibyte_at_a_time(api, monkeypatch):
+    """requests alone reads 10 KB at a time: a 1.4 MB document was 140 reads, each a turn on the GIL."""
+    pieces = []
+    real = Response.iter_content
+
+    def counted(self, chunk_size=1, decode_unicode=False):
+        for piece in real(self, chunk_size, decode_unicode):
+            pieces.append(len(piece))
+            yield piece
+
+    monkeypatch.setattr(Response, "iter_content", counted)
+    body = b'{"pad": "' + b"x" * 3_000_000 + b'"}'  # 3,000,011 bytes
+    api.route(r"/session_data/s1/insights/$", (200, body, {}))
+    document = client(api).insights("s1")
+    assert document.raw == body
+    assert pieces == [1_048_576, 1_048_576, 3_000_011 - 2 * 1_048_576]
 
 
 def test_headers_are_sent(api):

@@ -66,13 +66,28 @@ def test_plain_duckdb_shows_a_comment_on_every_table_and_column(demo_db):
     assert set(transactions) >= set(TABLES["transactions"].column_names)
 
 
-def test_postgres_tables_models_and_columns_are_commented(pg, api):
+def test_postgres_tables_models_and_columns_are_commented(pg, api, monkeypatch):
+    from pipelines import descriptions
     from pipelines.load import run_load
     from pipelines.warehouse import build_models_on
 
     api.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
     run_load([SEED_ID], destination="postgres", base_url=api.base_url)
     build_models_on("postgres")
+    written = []
+    real = descriptions.comment_statements
+    monkeypatch.setattr(descriptions, "comment_statements", lambda c: written.append(real(c)) or written[-1])
+    run_load([SEED_ID], destination="postgres", base_url=api.base_url)
+    assert written == []  # every raw table's comments were in place
+    import psycopg2
+
+    con = psycopg2.connect(pg)
+    with con, con.cursor() as cur:  # commits on leaving
+        cur.execute("comment on column bankconnect.transactions.amount is 'changed by hand'")
+    con.close()
+    run_load([SEED_ID], destination="postgres", base_url=api.base_url)
+    assert written == [['comment on column "bankconnect"."transactions"."amount" is '
+                        "'transaction amount, always positive (INR, DECIMAL(18,2), exact as sent)'"]]
     rows = pg_rows(pg, "select c.table_schema, c.table_name, c.column_name, col_description("
                        "format('%%I.%%I', c.table_schema, c.table_name)::regclass, c.ordinal_position) "
                        "from information_schema.columns as c where c.table_schema in ('bankconnect', 'analytics') "
@@ -103,3 +118,26 @@ def test_a_load_alone_describes_the_raw_tables_it_wrote(api, db_path):
     assert len(columns) > 150 and [c[:2] for c in columns if not c[2]] == []
     assert ("sessions", "status", "latest status: completed, pending, not_requested, not_found, deleted or failed") in columns
     assert table == ("fraud flags",)
+
+
+def test_a_later_load_writes_only_the_comments_that_are_missing_or_differ(api, db_path, monkeypatch):
+    from pipelines import descriptions
+    from pipelines.load import run_load
+
+    written = []
+    real = descriptions.comment_statements
+    monkeypatch.setattr(descriptions, "comment_statements", lambda c: written.append(real(c)) or written[-1])
+    api.session(SEED_ID, fixture("seed_session_status.json"), fixture("seed_insights.json"))
+    run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
+    run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
+    con = duckdb.connect(db_path)
+    con.execute("comment on column bankconnect.transactions.amount is 'changed by hand'")
+    con.execute("comment on table bankconnect.fraud is null")
+    con.close()
+    run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
+    assert len(written) == 2 and len(written[0]) > 150  # the second load found every comment in place
+    assert written[1] == [
+        "comment on table \"bankconnect\".\"fraud\" is 'fraud flags'",
+        "comment on column \"bankconnect\".\"transactions\".\"amount\" is "
+        "'transaction amount, always positive (INR, DECIMAL(18,2), exact as sent)'"]
+

@@ -119,6 +119,19 @@ def test_databases_do_not_share_state(api, tmp_path):
     assert run_load([], duckdb_path=a, base_url=api.base_url).sessions == {"pending": 1}
 
 
+def test_a_deleted_database_is_loaded_again_from_scratch(api, db_path):
+    """Deleting the file to start over leaves dlt's working folder (.bankconnect/) remembering the tables."""
+    import os
+
+    api.documented()
+    run_load([SEED_ID], duckdb_path=db_path, base_url=api.base_url)
+    os.remove(db_path)
+    summary = run_load([DOCS_ID], duckdb_path=db_path, base_url=api.base_url)
+    assert summary.sessions == {"completed": 1}
+    assert query(db_path, "select session_id, status from bankconnect.sessions") == [(DOCS_ID, "completed")]
+    assert query(db_path, "select count(*), min(date) from bankconnect.eod_balances") == [(85, date(2025, 8, 11))]
+
+
 def test_one_malformed_session_fails_alone(api, db_path):
     api.documented()
     api.session("broken", fixture("seed_session_status.json"), [1, 2, 3])
