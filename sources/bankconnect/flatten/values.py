@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import compress
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import orjson
@@ -84,18 +85,22 @@ def money_array(values: Sequence[Any], report: Report) -> pa.Array:
     A third decimal is rounded half-to-even and reported; NaN, infinity and amounts beyond
     DECIMAL(18,2) become null and are reported (the original value is kept in the report).
     """
-    if not {bool, str} & set(map(type, values)):  # the usual case: checked in three Arrow calls
+    floats = money = None
+    if not {bool, str} & set(map(type, values)):  # the usual case: checked in Arrow
         try:
             floats = pa.array(values, type=pa.float64())
             money = pc.cast(floats, MONEY)  # NaN, infinity and amounts beyond DECIMAL(18,2) raise
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-            pass
+            money = None
         else:  # exact when every amount comes back unchanged (a third decimal would not)
             if pc.all(pc.equal(pc.cast(money, pa.float64()), floats)).as_py() is not False:
                 return money
-    floats = float_array(values, report)  # never NaN or infinite
+    if money is None:  # values to read one by one (reported), or amounts the cast refused
+        floats = float_array(values, report)  # never NaN or infinite
     scaled = pc.multiply(floats, 100.0)
     off = pc.greater(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)
+    if money is not None and not pc.any(off).as_py():  # cast: all finite, within DECIMAL(18,2)
+        return money
     unsafe = pc.greater(pc.abs(floats), _MONEY_MAX)
     if pc.any(pc.or_kleene(off, unsafe)).as_py():
         floats = _repair_money(floats, off, unsafe, report)
@@ -126,8 +131,8 @@ def scalar_columns(values: Sequence[Any], report: Optional[Report] = None) -> Tu
     """
     # The usual case, vectorised: numbers and nulls go to Arrow as they are; the few strings,
     # booleans and objects are read one by one; NaN, infinity or huge integers take the slow path.
-    odd = [] if set(map(type, values)) <= _PLAIN_NUMBERS else [
-        i for i, v in enumerate(values) if type(v) not in _PLAIN_NUMBERS]
+    odd_types = set(map(type, values)) - _PLAIN_NUMBERS
+    odd = list(compress(range(len(values)), map(odd_types.__contains__, map(type, values)))) if odd_types else []
     plain: Sequence[Any] = values
     texts_odd: Optional[List[Optional[str]]] = None
     if odd:
@@ -199,7 +204,16 @@ CONVERTERS = {
 
 
 def _parse_all(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
-    # Dates and month labels repeat a lot within a document: parse each distinct text once.
+    # Dates and month labels repeat a lot within a document: parse each distinct value once and
+    # look the rest up in C (map). Any unreadable or unhashable value: read one by one, reporting.
+    try:
+        parsed = {v: parse(v) for v in dict.fromkeys(values)}
+    except (ValueError, TypeError):
+        return _parse_each(values, parse, what, report)
+    return list(map(parsed.__getitem__, values))
+
+
+def _parse_each(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
     parsed: dict = {}
     out = []
     for i, v in enumerate(values):
