@@ -203,14 +203,18 @@ CONVERTERS = {
 }
 
 
-def _parse_all(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
-    # Dates and month labels repeat a lot within a document: parse each distinct value once and
-    # look the rest up in C (map). Any unreadable or unhashable value: read one by one, reporting.
-    try:
-        parsed = {v: parse(v) for v in dict.fromkeys(values)}
-    except (ValueError, TypeError):
-        return _parse_each(values, parse, what, report)
+def parse_distinct(values: Sequence[Any], parse: Callable[[Any], Any]) -> list:
+    """Every value parsed, each distinct one once (dates and month labels repeat a lot within a
+    document; the rest are looked up in C). Raises what `parse` raises, TypeError when unhashable."""
+    parsed = {v: parse(v) for v in dict.fromkeys(values)}
     return list(map(parsed.__getitem__, values))
+
+
+def _parse_all(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
+    try:
+        return parse_distinct(values, parse)
+    except (ValueError, TypeError):  # unreadable or unhashable values: read one by one, reported
+        return _parse_each(values, parse, what, report)
 
 
 def _parse_each(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
