@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from itertools import chain
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import pyarrow as pa
@@ -119,8 +118,12 @@ def _part_arrays(parts: List[_Part], session_id: str) -> List[List[pa.Array]]:
                 arrow = isinstance(values, (pa.Array, pa.ChunkedArray))
                 (alone if arrow else lists[part.table, field.type]).append((p, f))
     for (table, type_), places in lists.items():
-        columns = [parts[p].columns[TABLES[table].schema[f].name] for p, f in places]
-        batch = BATCHES[type_](list(chain.from_iterable(columns)), [len(c) for c in columns])
+        values, lengths = [], []
+        for p, f in places:
+            column = parts[p].columns[TABLES[table].schema[f].name]
+            values.extend(column)
+            lengths.append(len(column))
+        batch = BATCHES[type_](values, lengths)
         for place, array in zip(places, batch):
             if array is None:
                 alone.append(place)

@@ -85,22 +85,18 @@ def money_array(values: Sequence[Any], report: Report) -> pa.Array:
     A third decimal is rounded half-to-even and reported; NaN, infinity and amounts beyond
     DECIMAL(18,2) become null and are reported (the original value is kept in the report).
     """
-    floats = money = None
-    if not {bool, str} & set(map(type, values)):  # the usual case: checked in Arrow
+    if not {bool, str} & set(map(type, values)):  # the usual case: checked in three Arrow calls
         try:
             floats = pa.array(values, type=pa.float64())
             money = pc.cast(floats, MONEY)  # NaN, infinity and amounts beyond DECIMAL(18,2) raise
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-            money = None
+            pass
         else:  # exact when every amount comes back unchanged (a third decimal would not)
             if pc.all(pc.equal(pc.cast(money, pa.float64()), floats)).as_py() is not False:
                 return money
-    if money is None:  # values to read one by one (reported), or amounts the cast refused
-        floats = float_array(values, report)  # never NaN or infinite
+    floats = float_array(values, report)  # never NaN or infinite
     scaled = pc.multiply(floats, 100.0)
     off = pc.greater(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)
-    if money is not None and not pc.any(off).as_py():  # cast: all finite, within DECIMAL(18,2)
-        return money
     unsafe = pc.greater(pc.abs(floats), _MONEY_MAX)
     if pc.any(pc.or_kleene(off, unsafe)).as_py():
         floats = _repair_money(floats, off, unsafe, report)
