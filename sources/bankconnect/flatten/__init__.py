@@ -40,14 +40,10 @@ def flatten_session(session_id: str, status_payload: Any, insights_payload: Opti
         PayloadError: a document does not have the documented top-level shape.
     """
     tables = TableSet(session_id)
-    try:
-        for document, repair in repairs:
-            tables.issue(None, document, "coerced", repair)
-        _session_status(tables, status_payload)
-        header = _insights(tables, insights_payload) if insights_payload is not None else None
-    except Exception:
-        tables.tables()  # rows added before the failure that cannot convert fail first (as on adding)
-        raise
+    for document, repair in repairs:
+        tables.issue(None, document, "coerced", repair)
+    _session_status(tables, status_payload)
+    header = _insights(tables, insights_payload) if insights_payload is not None else None
     if header and header.payload_session_id not in (None, session_id):
         tables.issue(None, "insights.session_id", "payload session_id differs from the requested id; "
                      "rows are keyed by the requested id", header.payload_session_id)
