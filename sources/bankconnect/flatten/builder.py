@@ -8,13 +8,19 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 import pyarrow as pa
 
 from ..tables import TABLES
+from .batches import BATCHES
 from .values import CONVERTERS, Report, month_array, to_json
 
 Column = Union[List[Any], pa.Array]
 
 
 class TableSet:
-    """The tables of one session: add columns per table, then `tables()` gives one Arrow table each."""
+    """The tables of one session: add columns per table, then `tables()` gives one Arrow table each.
+
+    The list columns of one type in one `add` are converted in one Arrow call (an Arrow call costs
+    more than the few values of most columns); the lists that do not convert as sent go one by one
+    to their converter, which reports what it coerces.
+    """
 
     def __init__(self, session_id: str) -> None:
         self.session_id = session_id
@@ -37,11 +43,14 @@ class TableSet:
         n = lengths.pop()
         if n == 0:
             return
+        converted = _batched(spec.schema, columns)
         arrays = []
         for field in spec.schema:
             name = field.name
             if name == "session_id":
                 arrays.append(pa.repeat(self._session_scalar, n))
+            elif name in converted:
+                arrays.append(converted[name])
             elif name in columns:
                 arrays.append(self._convert(table, account_id, field, columns[name]))
             elif name == "account_id" and account_id is not None:
@@ -90,3 +99,24 @@ class TableSet:
             self._issues.append((account_id, part, "coerced", f"row {index}: {message}"))
 
         return report
+
+
+def _batched(schema: pa.Schema, columns: Mapping[str, Column]) -> Dict[str, pa.Array]:
+    """The list columns that convert as sent, those of one type in one batch (see `batches`).
+
+    The arrays of a batch are views of one array (they stay within one chunk of one table).
+    """
+    names_by_type: Dict[pa.DataType, List[str]] = defaultdict(list)
+    for field in schema:
+        values = columns.get(field.name)
+        if field.name != "session_id" and values is not None and not isinstance(values, (pa.Array, pa.ChunkedArray)):
+            names_by_type[field.type].append(field.name)
+    out: Dict[str, pa.Array] = {}
+    for type_, names in names_by_type.items():
+        laid_out: List[Any] = []
+        for name in names:
+            laid_out.extend(columns[name])
+        for name, array in zip(names, BATCHES[type_](laid_out, [len(columns[name]) for name in names])):
+            if array is not None:
+                out[name] = array
+    return out

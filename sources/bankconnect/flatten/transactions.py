@@ -13,6 +13,8 @@ _ENRICHED = ("transaction_channel", "description", "merchant_category", "unclean
 _SALARY = ("employer_name", "salary_month")
 _KNOWN_KEYS = frozenset(_DIRECT + _ENRICHED + _SALARY + ("metadata", "account_id"))
 _KNOWN_METADATA = frozenset(_ENRICHED)
+_NO_METADATA: Dict[str, Any] = {}  # read only
+_NULL_OR_DICT = {type(None), dict}
 _GROUP_FIELDS = ("transaction_channel", "clean_transaction_note", "median", "start_date", "end_date")
 _GROUP_COLUMNS = ("direction", "group_seq", *_GROUP_FIELDS, "transaction_count")
 _KNOWN_GROUP_KEYS = frozenset(_GROUP_FIELDS + ("account_id", "transactions"))
@@ -104,13 +106,24 @@ def transaction_columns(tables: TableSet, account_id: str, items: List[Any], pat
                 tables.unknown(account_id, f"{path}[{i}]", t)
     columns: Dict[str, list] = {k: [t.get(k) for t in rows] for k in _DIRECT}
     metadata = [t.get("metadata") for t in rows]
+    # metadata that is not an object gives no field: the item's own one is read
+    objects = [m if type(m) is dict else _NO_METADATA for m in metadata]
     for k in _ENRICHED:
-        columns[k] = [
-            (m.get(k) if type(m) is dict and m.get(k) is not None else t.get(k))
-            for t, m in zip(rows, metadata)
-        ]
+        columns[k] = [v if (v := m.get(k)) is not None else t.get(k) for t, m in zip(rows, objects)]
     if seq:
-        columns["seq"] = [i for i, t in enumerate(items) if type(t) is dict]
+        columns["seq"] = list(range(len(items))) if len(rows) == len(items) else [
+            i for i, t in enumerate(items) if type(t) is dict]
+    if not (all(map(_KNOWN_KEYS.issuperset, rows)) and _known_metadata(metadata)):
+        _keep_unknown_keys(tables, account_id, rows, metadata, path)
+    return columns, rows
+
+
+def _known_metadata(metadata: List[Any]) -> bool:
+    """Whether every metadata is null or an object of known keys (checked in C: map, not a loop)."""
+    return set(map(type, metadata)) <= _NULL_OR_DICT and all(map(_KNOWN_METADATA.issuperset, filter(None, metadata)))
+
+
+def _keep_unknown_keys(tables: TableSet, account_id: str, rows: List[dict], metadata: List[Any], path: str) -> None:
     for i, t in enumerate(rows):
         if not t.keys() <= _KNOWN_KEYS:
             for extra in t.keys() - _KNOWN_KEYS:
@@ -118,7 +131,6 @@ def transaction_columns(tables: TableSet, account_id: str, items: List[Any], pat
         m = metadata[i]
         if m is not None and (type(m) is not dict or not m.keys() <= _KNOWN_METADATA):
             tables.unknown(account_id, f"{path}[{i}].metadata", m)
-    return columns, rows
 
 
 def _is_dict(tables: TableSet, account_id: str, path: str, value: Any) -> bool:

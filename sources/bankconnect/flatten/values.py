@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import compress
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import orjson
@@ -126,8 +127,8 @@ def scalar_columns(values: Sequence[Any], report: Optional[Report] = None) -> Tu
     """
     # The usual case, vectorised: numbers and nulls go to Arrow as they are; the few strings,
     # booleans and objects are read one by one; NaN, infinity or huge integers take the slow path.
-    odd = [] if set(map(type, values)) <= _PLAIN_NUMBERS else [
-        i for i, v in enumerate(values) if type(v) not in _PLAIN_NUMBERS]
+    odd_types = set(map(type, values)) - _PLAIN_NUMBERS
+    odd = list(compress(range(len(values)), map(odd_types.__contains__, map(type, values)))) if odd_types else []
     plain: Sequence[Any] = values
     texts_odd: Optional[List[Optional[str]]] = None
     if odd:
@@ -198,8 +199,21 @@ CONVERTERS = {
 }
 
 
+def parse_distinct(values: Sequence[Any], parse: Callable[[Any], Any]) -> list:
+    """Every value parsed, each distinct one once (dates and month labels repeat a lot within a
+    document; the rest are looked up in C). Raises what `parse` raises, TypeError when unhashable."""
+    parsed = {v: parse(v) for v in dict.fromkeys(values)}
+    return list(map(parsed.__getitem__, values))
+
+
 def _parse_all(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
-    # Dates and month labels repeat a lot within a document: parse each distinct text once.
+    try:
+        return parse_distinct(values, parse)
+    except (ValueError, TypeError):  # unreadable or unhashable values: read one by one, reported
+        return _parse_each(values, parse, what, report)
+
+
+def _parse_each(values: Sequence[Any], parse: Callable[[Any], Any], what: str, report: Report) -> list:
     parsed: dict = {}
     out = []
     for i, v in enumerate(values):
