@@ -90,7 +90,8 @@ def dlt_destination(path: str) -> Any:
     limit = os.environ.get("BANKCONNECT_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT)
     credentials = DuckDbCredentials(str(path), global_config={"memory_limit": limit,
                                                               "preserve_insertion_order": False})
-    options = {"credentials": credentials, "parquet_format": transient_parquet()}
+    options = {"credentials": credentials, "parquet_format": transient_parquet(),
+               "max_parallel_load_jobs": load_jobs()}
     if not collides(path):
         return duckdb_destination(**options)
 
@@ -100,6 +101,15 @@ def dlt_destination(path: str) -> Any:
             return _client_class()
 
     return bankconnect_duckdb(**options)
+
+
+def load_jobs() -> int:
+    """Tables dlt loads at once into the file: one more than the CPUs. DuckDB already inserts a
+    file on all its threads; dlt's default of 20 at once cost a 200-session load about 1 CPU-second
+    more, and 0.5 s (paired runs, 2 CPUs: 3.0-4.2 s against 2.9-3.4 s)."""
+    from sources.bankconnect.workers import usable_cpus
+
+    return usable_cpus() + 1
 
 
 def transient_parquet() -> Any:

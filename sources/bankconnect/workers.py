@@ -42,8 +42,13 @@ def default_processes(sessions: int) -> int:
     """Processes to read `sessions` sessions with: the machine's CPUs (at most 4), none for a few."""
     if sessions < MIN_SESSIONS:
         return 0
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = usable_cpus()
     return min(cpus, 4) if cpus > 1 else 0
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class InlineReader:
@@ -169,9 +174,12 @@ def _read_chunk(fetched: List[Fetch], prepare: Optional[Prepare], spool: str
 
 
 def _open_spooled(path: str) -> pa.Table:
-    """A spooled table, mapped into memory (the table is a view of the file); the file is deleted."""
+    """A spooled table, mapped into memory (the table is a view of the file); the file is deleted.
+
+    The stream is read from the mapped file as one buffer: read from the file itself, each of its
+    pieces was a madvise call (about 19,000 per 200 sessions)."""
     try:
-        return pa.ipc.open_stream(pa.memory_map(path)).read_all()
+        return pa.ipc.open_stream(pa.memory_map(path).read_buffer()).read_all()
     finally:
         os.unlink(path)
 
