@@ -2,8 +2,9 @@
 
 dlt's `Client` wraps `Session.send` in its retry loop (429 honouring Retry-After, 5xx, resets), so the
 caller only sees the final answer; requests dispatches a session's response hooks inside every
-`send`, so a hook sees each attempt's status. Pass `limiter_session_attrs(limiter)` as the Client's
-`session_attrs`. Attempts that raise (a timeout, a reset) never reach a response hook: the final
+`send`, so a hook sees each attempt's status. `client.BankConnectClient` registers `attempt_hook`
+beside its own body-reading hook; `limiter_session_attrs(limiter)` gives a Client of one's own the
+same report. Attempts that raise (a timeout, a reset) never reach a response hook: the final
 outcome passed to `release` reports those.
 """
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from ..tables import MONEY, TIMESTAMP
 from .dates import parse_day, parse_timestamp
-from .values import parse_distinct
+from .values import parse_distinct, third_decimal
 
 Arrays = List[Optional[pa.Array]]
 Batch = Callable[[List[Any], Sequence[int]], Arrays]
@@ -73,8 +73,7 @@ def money(values: List[Any], lengths: Sequence[int]) -> Arrays:
     except Exception:  # noqa: BLE001 (as in _array)
         return [None] * len(lengths)
     unchanged = pc.equal(pc.cast(cast, pa.float64()), amounts)
-    scaled = pc.multiply(amounts, 100.0)
-    off = pc.greater(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)
+    off = third_decimal(amounts)
     return [column if same.false_count == 0 or third.true_count == 0 else None
             for column, same, third in zip(_sliced(cast, lengths), _sliced(unchanged, lengths), _sliced(off, lengths))]
 

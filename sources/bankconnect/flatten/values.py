@@ -95,12 +95,17 @@ def money_array(values: Sequence[Any], report: Report) -> pa.Array:
             if pc.all(pc.equal(pc.cast(money, pa.float64()), floats)).as_py() is not False:
                 return money
     floats = float_array(values, report)  # never NaN or infinite
-    scaled = pc.multiply(floats, 100.0)
-    off = pc.greater(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)
+    off = third_decimal(floats)
     unsafe = pc.greater(pc.abs(floats), _MONEY_MAX)
     if pc.any(pc.or_kleene(off, unsafe)).as_py():
         floats = _repair_money(floats, off, unsafe, report)
     return pc.cast(floats, MONEY)
+
+
+def third_decimal(floats: pa.Array) -> pa.Array:
+    """Per amount, whether it has a third decimal (more than rounding noise away from whole paise)."""
+    scaled = pc.multiply(floats, 100.0)
+    return pc.greater(pc.abs(pc.subtract(scaled, pc.round(scaled))), 1e-6)
 
 
 def day_array(values: Sequence[Any], report: Report) -> pa.Array:
