@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -203,7 +204,22 @@ def new_database(postgres_admin):
     yield create
     with postgres_admin.cursor() as cur:
         for name in created:
+            _drop_database(cur, name)
+
+
+def _drop_database(cur, name: str, attempts: int = 20) -> None:
+    """Drop a scratch database; an autovacuum worker (the server's own role, which ours may not
+    terminate) can be on it for a moment after a load: wait for it rather than fail the test."""
+    import psycopg2
+
+    for attempt in range(attempts):
+        try:
             cur.execute(f"drop database if exists {name} with (force)")
+            return
+        except psycopg2.errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 @pytest.fixture
