@@ -106,13 +106,17 @@ def describe_models(con: Any, result: Any) -> Any:
     kinds = {name: ("view" if kind.upper() == "VIEW" else "table") for name, kind in query(
         "select table_name, table_type from information_schema.tables where table_schema = ?", result.schema)}
     columns = _columns(query, result.schema)
-    statements = comment_statements(model_comments(discover_models(), columns, kinds, result.schema)
-                                    # raw tables too: the build may have created missing ones empty
-                                    + raw_comments(_columns(query, RAW_SCHEMA)))
-    if not postgres:
+    comments = (model_comments(discover_models(), columns, kinds, result.schema)
+                + raw_comments(_columns(query, RAW_SCHEMA)))  # raw tables too: the build may have created missing ones
+    # only what is missing or differs, as for a load: a build that changed no model rewrote ~600 comments
+    destination = "postgres" if postgres else "duckdb"
+    present = {**_present_comments(query, destination, result.schema), **_present_comments(query, destination, RAW_SCHEMA)}
+    statements = comment_statements([c for c in comments if present.get(c[1]) != c[2]])
+    if statements and not postgres:
         cursor.execute("begin")  # one transaction: a catalog write per statement costs ~1 ms otherwise
     _execute(cursor, statements)
-    con.commit()
+    if statements or postgres:  # psycopg2 opened a transaction for the catalog reads
+        con.commit()
     return result
 
 
@@ -145,10 +149,12 @@ def _describe_loaded_tables(pipeline: Any) -> None:
                 client.execute_sql(statement)
 
 
-# The comments on a schema's tables (column null) and columns: DuckDB's and PostgreSQL's catalogs.
+# The comments on a schema's tables and views (column null) and columns: DuckDB's and PostgreSQL's catalogs.
 _PRESENT_COMMENTS = {
     "duckdb": "select table_name, null, comment from duckdb_tables() where database_name = current_database() "
-              "and schema_name = ? union all select table_name, column_name, comment from duckdb_columns() "
+              "and schema_name = ? union all select view_name, null, comment from duckdb_views() "
+              "where database_name = current_database() and schema_name = ? "
+              "union all select table_name, column_name, comment from duckdb_columns() "
               "where database_name = current_database() and schema_name = ?",
     "postgres": "select c.relname, a.attname, col_description(c.oid, a.attnum) from pg_attribute as a "
                 "join pg_class as c on c.oid = a.attrelid join pg_namespace as n on n.oid = c.relnamespace "
@@ -195,7 +201,7 @@ def _present_comments(query: Callable[..., List[tuple]], destination_type: str, 
     if sql is None:
         return {}
     return {f"{_q(schema)}.{_q(table)}" + (f".{_q(column)}" if column else ""): text
-            for table, column, text in query(sql, schema, schema) if text}
+            for table, column, text in query(sql, *[schema] * sql.count("?")) if text}
 
 
 def _requalify(client: Any, name: str, schema: str) -> str:

@@ -60,6 +60,8 @@ def load_webhook_events(pipeline: Any, load_ids: List[str], pii: Optional[str] =
     if con is None:
         return {}
     try:
+        if not inbox.events_after(con, loaded_up_to(pipeline), limit=1):
+            return {}  # nothing new: no dlt run (one costs ~0.5 s, and every run records itself in the inbox)
         info = pipeline.run(webhook_events_resource(con, pii or DEFAULT_PII_MODE, _pii_hash_key(pii)))
     finally:
         con.close()
@@ -68,6 +70,14 @@ def load_webhook_events(pipeline: Any, load_ids: List[str], pii: Optional[str] =
     load_ids += info.loads_ids
     counts = pipeline.last_trace.last_normalize_info.row_counts
     return {TABLE: counts.get(TABLE, 0)}
+
+
+def loaded_up_to(pipeline: Any) -> int:
+    """The last event id loaded: the `event_id` cursor of `webhook_events` in dlt's local state, 0 before any."""
+    cursors = [resources.get(TABLE, {}).get("incremental", {}).get("event_id", {}).get("last_value")
+               for source in pipeline.state.get("sources", {}).values()
+               for resources in [source.get("resources", {})]]
+    return max([c for c in cursors if isinstance(c, int)], default=0)
 
 
 def webhook_events_resource(con: Any, pii: str, hash_key: Optional[bytes]) -> Any:

@@ -141,3 +141,26 @@ def test_a_later_load_writes_only_the_comments_that_are_missing_or_differ(api, d
         "comment on column \"bankconnect\".\"transactions\".\"amount\" is "
         "'transaction amount, always positive (INR, DECIMAL(18,2), exact as sent)'"]
 
+
+
+def test_a_later_models_build_writes_only_the_comments_that_are_missing_or_differ(demo_db, tmp_path, monkeypatch):
+    import shutil
+
+    from pipelines import descriptions
+    from pipelines.models import build_models
+
+    db = str(tmp_path / "bank.duckdb")
+    shutil.copy(demo_db, db)
+    written = []
+    real = descriptions.comment_statements
+    monkeypatch.setattr(descriptions, "comment_statements", lambda c: written.append(real(c)) or written[-1])
+    build_models(db)
+    con = duckdb.connect(db)
+    con.execute("comment on view analytics.stg_account_months is null")
+    con.execute("comment on column analytics.account_monthly.month is 'changed by hand'")
+    con.close()
+    build_models(db)
+    assert written == [[], [  # the demo's build had written them all; views are compared too
+        "comment on column \"analytics\".\"account_monthly\".\"month\" is 'month of the account, DATE on the 1st'",
+        "comment on view \"analytics\".\"stg_account_months\" is "
+        "'one row per account per month listed in account_details months[] / uploaded_months[]'"]]

@@ -18,6 +18,8 @@ import pytest
 from benchmarks.webhooks import EVENT_KINDS, Receiver, burst_with_crash, notifications, send_burst
 from pipelines import inbox
 from pipelines.runlock import RunLock, RunLockBusy, holder, run_target
+from pipelines.runtime import make_pipeline
+from pipelines.webhook_events import load_webhook_events, loaded_up_to
 from sources.bankconnect.pii import pii_hash
 from tests.apiserver import fixture
 from tests.conftest import query, table_counts
@@ -123,6 +125,13 @@ def test_session_notified_again_after_its_load_is_fetched_again(failed_sessions,
     assert fetched_sessions(api) == Counter({"s-again": 2})
     assert query(db_path, "select event_name, count(*) from bankconnect.webhook_events group by 1 order by 1") == [
         (EVENT_KINDS[0], 3), (EVENT_KINDS[2], 1), ("SOMETHING_NEW", 1)]
+    # dlt's cursor says 5 events are loaded: a load with nothing new in the inbox makes no dlt run
+    pipeline, _ = make_pipeline(db_path)
+    assert loaded_up_to(pipeline) == 5
+    loads = query(db_path, "select count(*) from bankconnect._dlt_loads")[0][0]
+    assert bankconnect("load", "--duckdb", db_path, env=cli_env(api)).returncode == 0
+    assert query(db_path, "select count(*) from bankconnect._dlt_loads")[0][0] == loads
+    assert query(db_path, "select count(*) from bankconnect.webhook_events")[0][0] == 5
     # the table says what it is, and so does every column (COMMENT ON, like the other raw tables)
     assert query(db_path, "select comment from duckdb_tables() where table_name = 'webhook_events'")[0][0].startswith(
         "one row per FinBox webhook notification")
@@ -341,3 +350,26 @@ def test_webhook_event_rows_treat_the_bodys_personal_data_like_the_raw_tables(mo
     assert row["insights_available"] is True and row["event_id"] == 7
     assert row["account_statuses"] == [{"account_id": "a1", "account_status": "completed", "error_code": None}]
     assert row["received_at"].isoformat() == "2026-12-03T05:00:00.000001+00:00"
+
+
+class _LoadedUpTo:
+    """A pipeline whose dlt state says events up to `last` are loaded; running it is an error."""
+
+    def __init__(self, folder, last):
+        self.pipelines_dir = str(folder)
+        self.state = {"sources": {"bankconnect": {"resources": {"webhook_events": {
+            "incremental": {"event_id": {"initial_value": 0, "last_value": last}}}}}}}
+
+    def run(self, *args, **kwargs):
+        raise AssertionError("a dlt run with nothing new to load")
+
+
+def test_load_runs_dlt_for_webhook_events_only_when_the_inbox_has_events_past_the_cursor(tmp_path):
+    con = inbox.open_inbox(inbox.inbox_path(tmp_path))
+    ids = inbox.store(con, [inbox.Notification("s-1", EVENT_KINDS[0], "{}") for _ in range(3)])
+    con.close()
+    assert ids == [1, 2, 3]
+    assert load_webhook_events(_LoadedUpTo(tmp_path, 3), []) == {}
+    assert loaded_up_to(_LoadedUpTo(tmp_path, None)) == 0  # dlt's value before the first load
+    with pytest.raises(AssertionError, match="nothing new"):
+        load_webhook_events(_LoadedUpTo(tmp_path, 2), [])
