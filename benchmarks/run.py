@@ -21,7 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .measure import ChildResult, median_run, run_child
 from .postgres import measure_postgres
@@ -124,6 +124,34 @@ class Bench:
                                "tables": tables}
         return Row(label, n, result.seconds, rows, result.peak_rss, note, cpu=result.cpu)
 
+    def timed_loads(self, key: str, name: str, label: str, n: int, ids_file: Path, url: str,
+                    runs: int) -> Tuple[Row, ChildResult, Path]:
+        """`runs` loads timed without the memory sampler (it costs the child CPU: see measure.run_child)
+        and one more, sampled, for the peak memory: the row of the median run, that run and its database."""
+        timed = []
+        for i in range(runs):
+            db = self.fresh(f"{key}-{i + 1}") / "bank.duckdb"
+            timed.append((self.load(f"{name}, run {i + 1}", ids_file, db, url, sample_memory=False), db))
+        memory_folder = self.fresh(f"{key}-memory")
+        memory = self.load(f"{name}, memory", ids_file, memory_folder / "bank.duckdb", url)
+        shutil.rmtree(memory_folder, ignore_errors=True)  # up to ~1 GB, and nothing reads it
+        result, db = median_run(timed)
+        row = self.loader_row(key, label, n, result, db)
+        if result.ok:
+            row.peak_rss = self.results[key]["peak_rss"] = max([memory.peak_rss] + [r.peak_rss for r, _ in timed])
+            row.note += (f"; {runs_note([r for r, _ in timed])} without the memory sampler, peak memory from one "
+                         f"more, sampled run ({memory.seconds:.1f} s)")
+        return row, result, db
+
+    def reference_runs(self, name: str, files: Path, db: Path, *options: str) -> Tuple[ChildResult, List[ChildResult]]:
+        """`benchmarks.reference` over `files`, --repeat times into a fresh `db`: the median run, and all."""
+        refs = []
+        for i in range(self.args.repeat):
+            db.unlink(missing_ok=True)
+            refs.append(self.child(f"{name}-{i + 1}", [PY, "-m", "benchmarks.reference", "--files-list", str(files),
+                                                       "--db", str(db), *options], self.args.cap))
+        return median_run([(r,) for r in refs])[0], refs
+
     def run(self) -> Report:
         a, started, busy_start, own_start = self.args, time.perf_counter(), machine_busy(), own_cpu()
         self.out.mkdir(parents=True, exist_ok=True)
@@ -169,20 +197,9 @@ class Bench:
 
     def measure_a_b_c(self, small: PayloadSet, ids_n: Path, url: str) -> None:
         a = self.args
-        # (a) and (b) run `--repeat` times (a fresh database each): the median wall is reported. The
-        # timed runs of (a) are not sampled for memory (see measure.run_child): one more run is.
-        runs = []
-        for i in range(a.repeat):
-            db = self.fresh(f"a-n-{i + 1}") / "bank.duckdb"
-            runs.append((self.load(f"(a) load N, run {i + 1}", ids_n, db, url, sample_memory=False), db))
-        memory = self.load("(a) load N, memory", ids_n, self.fresh("a-n-memory") / "bank.duckdb", url)
-        result, db = median_run(runs)
-        row = self.loader_row("a", "(a) `bankconnect load`, all tables", a.n, result, db)
-        row.peak_rss = max([memory.peak_rss] + [r.peak_rss for r, _ in runs])
-        if "a" in self.results:
-            self.results["a"]["peak_rss"] = row.peak_rss
-        row.note += (f"; median of {len(runs)} runs ({', '.join(f'{r.seconds:.1f}' for r, _ in runs)} s) "
-                     f"without the memory sampler; peak memory from one more, sampled run ({memory.seconds:.1f} s)")
+        # (a) and the floors run `--repeat` times (a fresh database each): the median wall is reported
+        row, _, db = self.timed_loads("a", "(a) load N", "(a) `bankconnect load`, all tables", a.n, ids_n, url,
+                                      a.repeat)
         self.report.rows.append(row)
         self.a_row = row
         self.state_row(db, a.n)
@@ -190,19 +207,14 @@ class Bench:
         files = self.fresh("b-n") / "files.txt"
         files.write_text("".join(f"{p}\n" for p in small.insights_files()))
         self.log("(b) DuckDB reference ...")
-        refs = []
-        for i in range(a.repeat):
-            (files.parent / "ref.duckdb").unlink(missing_ok=True)
-            refs.append((self.child(f"b-reference-{i + 1}", [PY, "-m", "benchmarks.reference", "--files-list", str(files),
-                                                              "--db", str(files.parent / "ref.duckdb")], a.cap), None))
-        ref, _ = median_run(refs)
+        ref, refs = self.reference_runs("b-reference", files, files.parent / "ref.duckdb")
         if ref.ok:
             rows = ref.json()["rows"]
             self.b_row = Row("(b) DuckDB SQL over the JSON files (floor)", a.n, ref.seconds, sum(rows.values()),
                              ref.peak_rss, "transactions + eod_balances only: " +
                              ", ".join(f"{k} {v:,}" for k, v in rows.items()), cpu=ref.cpu)
             if len(refs) > 1:
-                self.b_row.note += f"; median of {len(refs)} runs ({', '.join(f'{r.seconds:.1f}' for r, _ in refs)} s)"
+                self.b_row.note += f"; {runs_note(refs)}"
             a_tables = self.results.get("a", {}).get("tables", {})
             if a_tables and any(a_tables.get(k) != v for k, v in rows.items()):
                 self.b_row.note += f" (MISMATCH with (a): {a_tables.get('transactions')}, {a_tables.get('eod_balances')})"
@@ -217,13 +229,8 @@ class Bench:
     def measure_b4(self, files: Path) -> None:
         """The 4-table floor: DuckDB alone into transactions, eod_balances, monthly_analysis, predictors."""
         a = self.args
-        refs = []  # a median of --repeat, as for (a): one run of either moves the ratio by +-10%
-        for i in range(a.repeat):
-            (files.parent / "ref4.duckdb").unlink(missing_ok=True)
-            refs.append((self.child(f"b4-reference-{i + 1}", [PY, "-m", "benchmarks.reference", "--files-list",
-                                                              str(files), "--db", str(files.parent / "ref4.duckdb"),
-                                                              "--tables", "4"], a.cap), None))
-        ref, _ = median_run(refs)
+        # a median of --repeat, as for (a): one run of either moved the ratio by +-15%
+        ref, refs = self.reference_runs("b4-reference", files, files.parent / "ref4.duckdb", "--tables", "4")
         if not ref.ok:
             self.report.rows.append(Row("(b4) DuckDB SQL, the 4 largest tables (floor)", a.n, None,
                                         note=ref.describe_failure(), failed="FAILED"))
@@ -231,10 +238,10 @@ class Bench:
         rows = ref.json()["rows"]
         note = ", ".join(f"{k} {v:,}" for k, v in rows.items())
         if len(refs) > 1:
-            note += f"; median of {len(refs)} runs ({', '.join(f'{r.seconds:.1f}' for r, _ in refs)} s)"
+            note += f"; {runs_note(refs)}"
         self.log(f"(b4) {ref.seconds:.1f} s")
         self.report.rows.append(Row("(b4) DuckDB SQL, the 4 largest tables (floor)", a.n, ref.seconds,
-                                    sum(rows.values()), max(r.peak_rss for r, _ in refs), note, cpu=ref.cpu))
+                                    sum(rows.values()), max(r.peak_rss for r in refs), note, cpu=ref.cpu))
         if self.a_row.seconds:
             ratio = self.a_row.seconds / ref.seconds
             self.report.targets.append(Target(f"(a) <= 1.1 x (b4) at N={a.n}",
@@ -294,17 +301,9 @@ class Bench:
 
     def measure_large(self, ids_large: Path, url: str) -> Path:
         a = self.args
-        db = self.fresh("a-large") / "bank.duckdb"
-        # timed without the memory sampler (it slowed this run ~20%: 79 s against 65 s), measured by one more
-        result = self.load("(a) load N-large", ids_large, db, url, sample_memory=False)
-        memory_folder = self.fresh("a-large-memory")
-        memory = self.load("(a) load N-large, memory", ids_large, memory_folder / "bank.duckdb", url)
-        shutil.rmtree(memory_folder, ignore_errors=True)  # ~1 GB; the timed run's database serves what follows
-        self.large_row = self.loader_row("a_large", "(a) `bankconnect load`, all tables", a.n_large, result, db)
-        if result.ok:
-            self.large_row.peak_rss = self.results["a_large"]["peak_rss"] = max(result.peak_rss, memory.peak_rss)
-            self.large_row.note += (f"; wall of a run without the memory sampler, peak memory from one more, "
-                                    f"sampled run ({memory.seconds:.1f} s)")
+        # one timed run (the memory sampler slowed it ~20%: 79 s against 65 s); its database serves what follows
+        self.large_row, _, db = self.timed_loads("a_large", "(a) load N-large", "(a) `bankconnect load`, all tables",
+                                                 a.n_large, ids_large, url, 1)
         self.report.rows.append(self.large_row)
         self.log("models on the N-large database ...")
         models = self.child("models", [PY, "-m", "pipelines.cli", "models", "--duckdb", str(db)], a.cap)
@@ -320,23 +319,12 @@ class Bench:
     def measure_latency(self, ids_n: Path, url: str) -> None:
         """(a) again with every API answer `--latency` seconds late, default settings (adaptive concurrency)."""
         a = self.args
-        # like (a): --repeat runs without the memory sampler (the median is compared), one more sampled
-        runs = []
-        for i in range(a.repeat):
-            db = self.fresh(f"a-latency-{i + 1}") / "bank.duckdb"
-            runs.append((self.load(f"(a) at {a.latency} s API latency, run {i + 1}", ids_n, db, url,
-                                   sample_memory=False), db))
-        memory = self.load(f"(a) at {a.latency} s API latency, memory", ids_n,
-                           self.fresh("a-latency-memory") / "bank.duckdb", url)
-        result, db = median_run(runs)
-        row = self.loader_row("a-latency", f"(a) with {a.latency} s API latency, default settings", a.n, result, db)
+        row, result, _ = self.timed_loads("a-latency", f"(a) at {a.latency} s API latency",
+                                          f"(a) with {a.latency} s API latency, default settings", a.n, ids_n, url,
+                                          a.repeat)
         if result.ok:
             fetching = result.json().get("fetching", {})
-            row.peak_rss = max([memory.peak_rss] + [r.peak_rss for r, _ in runs])
-            self.results["a-latency"]["peak_rss"] = row.peak_rss
-            row.note += (f"; median of {len(runs)} runs ({', '.join(f'{r.seconds:.1f}' for r, _ in runs)} s) "
-                         f"without the memory sampler, peak memory from one more, sampled run "
-                         f"({memory.seconds:.1f} s); up to {fetching.get('concurrency_reached')} requests in flight, "
+            row.note += (f"; up to {fetching.get('concurrency_reached')} requests in flight, "
                          f"{fetching.get('throttled')} throttled")
         self.report.rows.append(row)
         if result.ok and self.a_row.seconds:
@@ -525,6 +513,13 @@ def total_ram() -> int:
             if line.startswith("MemTotal"):
                 return int(line.split()[1]) * 1024
     return 8 * GIB
+
+
+def runs_note(results: List[ChildResult]) -> str:
+    """How a figure was got from these runs: one run, or the median of several (their seconds)."""
+    if len(results) == 1:
+        return "one run"
+    return f"median of {len(results)} runs ({', '.join(f'{r.seconds:.1f}' for r in results)} s)"
 
 
 def compile_project() -> None:

@@ -108,10 +108,9 @@ def describe_models(con: Any, result: Any) -> Any:
     columns = _columns(query, result.schema)
     comments = (model_comments(discover_models(), columns, kinds, result.schema)
                 + raw_comments(_columns(query, RAW_SCHEMA)))  # raw tables too: the build may have created missing ones
-    # only what is missing or differs, as for a load: a build that changed no model rewrote ~600 comments
-    destination = "postgres" if postgres else "duckdb"
-    present = {**_present_comments(query, destination, result.schema), **_present_comments(query, destination, RAW_SCHEMA)}
-    statements = comment_statements([c for c in comments if present.get(c[1]) != c[2]])
+    # as for a load: a build that changed no model rewrote ~600 comments
+    statements = comment_statements(_not_in_place(comments, query, "postgres" if postgres else "duckdb",
+                                                  result.schema, RAW_SCHEMA))
     if statements and not postgres:
         cursor.execute("begin")  # one transaction: a catalog write per statement costs ~1 ms otherwise
     _execute(cursor, statements)
@@ -138,9 +137,8 @@ def _describe_loaded_tables(pipeline: Any) -> None:
         schema = client.dataset_name
         query = lambda sql, *params: client.execute_sql(sql.replace("?", "%s"), *params) or []  # noqa: E731
         columns = _columns(query, schema)
-        # only what is missing or differs: rewriting ~400 unchanged comments cost each load 0.2 s
-        present = _present_comments(query, pipeline.destination.destination_type, schema)
-        wanted = [c for c in raw_comments(columns, schema) if present.get(c[1]) != c[2]]
+        # rewriting ~400 unchanged comments cost each load 0.2 s
+        wanted = _not_in_place(raw_comments(columns, schema), query, pipeline.destination.destination_type, schema)
         if not wanted:
             return
         qualified = [(kind, _requalify(client, name, schema), text) for kind, name, text in wanted]
@@ -195,13 +193,16 @@ def _execute(cursor: Any, statements: List[str]) -> None:
         cursor.execute(statement)
 
 
-def _present_comments(query: Callable[..., List[tuple]], destination_type: str, schema: str) -> Dict[str, str]:
-    """Comments already in place, by our `"schema"."table"[."column"]` name ({} where unknown: all are written)."""
+def _not_in_place(comments: List[Tuple[str, str, str]], query: Callable[..., List[tuple]], destination_type: str,
+                  *schemas: str) -> List[Tuple[str, str, str]]:
+    """The comments (of tables in `schemas`) that are missing or differ from what the catalog has
+    (all of them where the destination's catalog is unknown)."""
     sql = _PRESENT_COMMENTS.get(destination_type.rsplit(".", 1)[-1])
     if sql is None:
-        return {}
-    return {f"{_q(schema)}.{_q(table)}" + (f".{_q(column)}" if column else ""): text
-            for table, column, text in query(sql, *[schema] * sql.count("?")) if text}
+        return list(comments)
+    present = {f"{_q(schema)}.{_q(table)}" + (f".{_q(column)}" if column else ""): text
+               for schema in schemas for table, column, text in query(sql, *[schema] * sql.count("?")) if text}
+    return [c for c in comments if present.get(c[1]) != c[2]]
 
 
 def _requalify(client: Any, name: str, schema: str) -> str:
