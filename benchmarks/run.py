@@ -21,7 +21,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .measure import ChildResult, median_run, run_child
 from .postgres import measure_postgres
@@ -125,13 +125,16 @@ class Bench:
         return Row(label, n, result.seconds, rows, result.peak_rss, note, cpu=result.cpu)
 
     def timed_loads(self, key: str, name: str, label: str, n: int, ids_file: Path, url: str,
-                    runs: int) -> Tuple[Row, ChildResult, Path]:
+                    runs: int, between: Optional[Callable[[], None]] = None) -> Tuple[Row, ChildResult, Path]:
         """`runs` loads timed without the memory sampler (it costs the child CPU: see measure.run_child)
-        and one more, sampled, for the peak memory: the row of the median run, that run and its database."""
+        and one more, sampled, for the peak memory: the row of the median run, that run and its database.
+        `between` runs after each timed load (the runs it is compared with, interleaved)."""
         timed = []
         for i in range(runs):
             db = self.fresh(f"{key}-{i + 1}") / "bank.duckdb"
             timed.append((self.load(f"{name}, run {i + 1}", ids_file, db, url, sample_memory=False), db))
+            if between is not None:
+                between()
         memory_folder = self.fresh(f"{key}-memory")
         memory = self.load(f"{name}, memory", ids_file, memory_folder / "bank.duckdb", url)
         shutil.rmtree(memory_folder, ignore_errors=True)  # up to ~1 GB, and nothing reads it
@@ -139,18 +142,16 @@ class Bench:
         row = self.loader_row(key, label, n, result, db)
         if result.ok:
             row.peak_rss = self.results[key]["peak_rss"] = max([memory.peak_rss] + [r.peak_rss for r, _ in timed])
+            self.results[key]["runs"] = [r for r, _ in timed]
             row.note += (f"; {runs_note([r for r, _ in timed])} without the memory sampler, peak memory from one "
                          f"more, sampled run ({memory.seconds:.1f} s)")
         return row, result, db
 
-    def reference_runs(self, name: str, files: Path, db: Path, *options: str) -> Tuple[ChildResult, List[ChildResult]]:
-        """`benchmarks.reference` over `files`, --repeat times into a fresh `db`: the median run, and all."""
-        refs = []
-        for i in range(self.args.repeat):
-            db.unlink(missing_ok=True)
-            refs.append(self.child(f"{name}-{i + 1}", [PY, "-m", "benchmarks.reference", "--files-list", str(files),
-                                                       "--db", str(db), *options], self.args.cap))
-        return median_run([(r,) for r in refs])[0], refs
+    def reference_run(self, name: str, files: Path, db: Path, *options: str) -> ChildResult:
+        """One run of `benchmarks.reference` over `files` into a fresh `db`."""
+        db.unlink(missing_ok=True)
+        return self.child(name, [PY, "-m", "benchmarks.reference", "--files-list", str(files), "--db", str(db),
+                                 *options], self.args.cap)
 
     def run(self) -> Report:
         a, started, busy_start, own_start = self.args, time.perf_counter(), machine_busy(), own_cpu()
@@ -197,20 +198,34 @@ class Bench:
 
     def measure_a_b_c(self, small: PayloadSet, ids_n: Path, url: str) -> None:
         a = self.args
-        # (a) and the floors run `--repeat` times (a fresh database each): the median wall is reported
+        files = self.fresh("b-n") / "files.txt"
+        files.write_text("".join(f"{p}\n" for p in small.insights_files()))
+        floors: Dict[str, List[ChildResult]] = {"b": [], "b4": []}
+
+        def run_floors() -> None:
+            i = len(floors["b"]) + 1
+            floors["b"].append(self.reference_run(f"b-reference-{i}", files, files.parent / "ref.duckdb"))
+            floors["b4"].append(self.reference_run(f"b4-reference-{i}", files, files.parent / "ref4.duckdb",
+                                                   "--tables", "4"))
+            self.log(f"(b) {floors['b'][-1].seconds:.1f} s, (b4) {floors['b4'][-1].seconds:.1f} s")
+
+        # (a) and the floors run `--repeat` times each (a fresh database each), interleaved: a, b, b4,
+        # a, b, b4, ... so that the machine's drift falls on both sides of a ratio alike. Medians reported.
         row, _, db = self.timed_loads("a", "(a) load N", "(a) `bankconnect load`, all tables", a.n, ids_n, url,
-                                      a.repeat)
+                                      a.repeat, between=run_floors)
         self.report.rows.append(row)
         self.a_row = row
         self.state_row(db, a.n)
+        self.b_row_from(floors["b"], a.n)
+        self.b4_row_from(floors["b4"], a.n)
+        self.measure_naive(ids_n, url)
 
-        files = self.fresh("b-n") / "files.txt"
-        files.write_text("".join(f"{p}\n" for p in small.insights_files()))
-        self.log("(b) DuckDB reference ...")
-        ref, refs = self.reference_runs("b-reference", files, files.parent / "ref.duckdb")
+    def b_row_from(self, refs: List[ChildResult], n: int) -> None:
+        """The 2-table floor's row: the median of its runs."""
+        ref = median_run([(r,) for r in refs])[0]
         if ref.ok:
             rows = ref.json()["rows"]
-            self.b_row = Row("(b) DuckDB SQL over the JSON files (floor)", a.n, ref.seconds, sum(rows.values()),
+            self.b_row = Row("(b) DuckDB SQL over the JSON files (floor)", n, ref.seconds, sum(rows.values()),
                              ref.peak_rss, "transactions + eod_balances only: " +
                              ", ".join(f"{k} {v:,}" for k, v in rows.items()), cpu=ref.cpu)
             if len(refs) > 1:
@@ -219,33 +234,29 @@ class Bench:
             if a_tables and any(a_tables.get(k) != v for k, v in rows.items()):
                 self.b_row.note += f" (MISMATCH with (a): {a_tables.get('transactions')}, {a_tables.get('eod_balances')})"
         else:
-            self.b_row = Row("(b) DuckDB SQL over the JSON files (floor)", a.n, None, note=ref.describe_failure(),
+            self.b_row = Row("(b) DuckDB SQL over the JSON files (floor)", n, None, note=ref.describe_failure(),
                              failed="FAILED")
-        self.log(f"(b) {ref.seconds:.1f} s")
         self.report.rows.append(self.b_row)
-        self.measure_b4(files)
-        self.measure_naive(ids_n, url)
 
-    def measure_b4(self, files: Path) -> None:
-        """The 4-table floor: DuckDB alone into transactions, eod_balances, monthly_analysis, predictors."""
-        a = self.args
-        # a median of --repeat, as for (a): one run of either moved the ratio by +-15%
-        ref, refs = self.reference_runs("b4-reference", files, files.parent / "ref4.duckdb", "--tables", "4")
+    def b4_row_from(self, refs: List[ChildResult], n: int) -> None:
+        """The 4-table floor's row (DuckDB alone into transactions, eod_balances, monthly_analysis,
+        predictors) and the target of (a) against it."""
+        ref = median_run([(r,) for r in refs])[0]
         if not ref.ok:
-            self.report.rows.append(Row("(b4) DuckDB SQL, the 4 largest tables (floor)", a.n, None,
+            self.report.rows.append(Row("(b4) DuckDB SQL, the 4 largest tables (floor)", n, None,
                                         note=ref.describe_failure(), failed="FAILED"))
             return
         rows = ref.json()["rows"]
         note = ", ".join(f"{k} {v:,}" for k, v in rows.items())
         if len(refs) > 1:
             note += f"; {runs_note(refs)}"
-        self.log(f"(b4) {ref.seconds:.1f} s")
-        self.report.rows.append(Row("(b4) DuckDB SQL, the 4 largest tables (floor)", a.n, ref.seconds,
+        self.report.rows.append(Row("(b4) DuckDB SQL, the 4 largest tables (floor)", n, ref.seconds,
                                     sum(rows.values()), max(r.peak_rss for r in refs), note, cpu=ref.cpu))
         if self.a_row.seconds:
             ratio = self.a_row.seconds / ref.seconds
-            self.report.targets.append(Target(f"(a) <= 1.1 x (b4) at N={a.n}",
-                                              f"{self.a_row.seconds:.1f} s / {ref.seconds:.1f} s = {ratio:.2f}x",
+            self.report.targets.append(Target(f"(a) <= 1.1 x (b4) at N={n}",
+                                              f"{self.a_row.seconds:.1f} s / {ref.seconds:.1f} s = {ratio:.2f}x"
+                                              + pair_ratios(self.results.get("a", {}).get("runs", []), refs),
                                               ratio <= 1.1))
 
     def measure_naive(self, ids_n: Path, url: str) -> None:
@@ -513,6 +524,12 @@ def total_ram() -> int:
             if line.startswith("MemTotal"):
                 return int(line.split()[1]) * 1024
     return 8 * GIB
+
+
+def pair_ratios(loads: List[ChildResult], floors: List[ChildResult]) -> str:
+    """Each interleaved run of (a) against the floor run right after it (text for a target line)."""
+    pairs = [f"{x.seconds / y.seconds:.2f}" for x, y in zip(loads, floors) if x.ok and y.ok and y.seconds]
+    return f" (run by run: {', '.join(pairs)})" if len(pairs) > 1 else ""
 
 
 def runs_note(results: List[ChildResult]) -> str:
