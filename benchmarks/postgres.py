@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,9 +43,24 @@ def scratch_database(dsn: str) -> Iterator[str]:
             yield urlunsplit(urlsplit(dsn)._replace(path="/" + name))
         finally:
             with admin.cursor() as cur:
-                cur.execute(f"drop database if exists {name} with (force)")
+                drop_scratch_database(cur, name)
     finally:
         admin.close()
+
+
+def drop_scratch_database(cur: Any, name: str, attempts: int = 20) -> None:
+    """Drop a scratch database. An autovacuum worker (the server's own role, which a CI role may not
+    terminate) can be on it for a moment after a load: wait up to 5 s for it rather than fail."""
+    import psycopg2
+
+    for attempt in range(attempts):
+        try:
+            cur.execute(f"drop database if exists {name} with (force)")
+            return
+        except psycopg2.errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 def measure_postgres(bench: Any, ids_file: Path, n: int, url: str) -> None:

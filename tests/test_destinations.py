@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -18,6 +17,7 @@ import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.postgres import drop_scratch_database
 from pipelines.cli import cli
 from pipelines.cleanup import remove_replaced_rows
 from pipelines.load import LoadError, run_load
@@ -204,22 +204,7 @@ def new_database(postgres_admin):
     yield create
     with postgres_admin.cursor() as cur:
         for name in created:
-            _drop_database(cur, name)
-
-
-def _drop_database(cur, name: str, attempts: int = 20) -> None:
-    """Drop a scratch database; an autovacuum worker (the server's own role, which ours may not
-    terminate) can be on it for a moment after a load: wait for it rather than fail the test."""
-    import psycopg2
-
-    for attempt in range(attempts):
-        try:
-            cur.execute(f"drop database if exists {name} with (force)")
-            return
-        except psycopg2.errors.InsufficientPrivilege:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.25)
+            drop_scratch_database(cur, name)
 
 
 @pytest.fixture
