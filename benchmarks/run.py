@@ -141,9 +141,9 @@ class Bench:
         result, db = median_run(timed)
         row = self.loader_row(key, label, n, result, db)
         if result.ok:
-            row.peak_rss = self.results[key]["peak_rss"] = max([memory.peak_rss] + [r.peak_rss for r, _ in timed])
-            self.results[key]["runs"] = [r for r, _ in timed]
-            row.note += (f"; {runs_note([r for r, _ in timed])} without the memory sampler, peak memory from one "
+            runs = self.results[key]["runs"] = [r for r, _ in timed]
+            row.peak_rss = self.results[key]["peak_rss"] = max(r.peak_rss for r in [memory, *runs])
+            row.note += (f"; {runs_note(runs)} without the memory sampler, peak memory from one "
                          f"more, sampled run ({memory.seconds:.1f} s)")
         return row, result, db
 

@@ -142,7 +142,6 @@ def test_a_later_load_writes_only_the_comments_that_are_missing_or_differ(api, d
         "'transaction amount, always positive (INR, DECIMAL(18,2), exact as sent)'"]
 
 
-
 def test_a_later_models_build_writes_only_the_comments_that_are_missing_or_differ(demo_db, tmp_path, monkeypatch):
     import shutil
 
